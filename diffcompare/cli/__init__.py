@@ -1,0 +1,62 @@
+"""The ``diffcompare`` command. Each subcommand is a module in this package defining
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> exit code``; they are
+found by name, so adding a command is adding a file.
+
+Errors: a ``DiffcompareError`` (or a bad argument) prints ONE line on stderr and exits 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from ..errors import DiffcompareError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # argparse prints usage and a message; we print one line.
+        sys.stderr.write(f"diffcompare: error: {message} (see --help)\n")
+        sys.exit(2)
+
+
+def commands():
+    """Subcommand name -> module, in name order (a module ``fd_cmd`` is the command ``fd``)."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        found[info.name.removesuffix("_cmd").replace("_", "-")] = info.name
+    return dict(sorted(found.items()))
+
+
+def build_parser():
+    p = _Parser(prog="diffcompare", description="One model, differentiated three ways.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in commands().items():
+        mod = importlib.import_module(f"{__name__}.{module}")
+        sp = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(sp)
+        sp.set_defaults(_run=mod.run)
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except DiffcompareError as e:
+        sys.stderr.write(f"diffcompare: error: {' '.join(str(e).split())}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("diffcompare: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

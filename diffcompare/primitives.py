@@ -1,0 +1,341 @@
+"""THE table of primitive ops: one row per op, and nothing else knows a derivative.
+
+An *elementwise* row gives its primal and ONE local partial derivative per argument,
+written against a namespace ``xp`` and allowed to use the op's own output ``out``
+(``exp: out``, ``tanh: 1 - out*out``), as in ChainRules.jl/DiffRules.jl. From that single
+expression both modes are derived:
+
+    reverse:  xbar_k = unbroadcast(ybar * partial_k(xp, out, *args))
+    forward:  ydot   = sum_k partial_k(xp, out, *args) * xdot_k
+
+and because the partials are written against ``xp`` they run on floats and arrays (NUMPY)
+and on SymPy expressions (SYMPY) -- which is how the table is tested against ``sympy.diff``
+and how the symbolic reverse sweep builds derivative DAGs.
+
+A *structural* row (matmul, sum, reshape, ...) moves entries around, so it gives explicit
+per-argument vjps ``vjp_k(ybar, out, *args, **kw)`` and one ``jvp(xdots, out, *args, **kw)``
+(``xdots[k]`` is None for a constant argument; forward tangents carry one leading axis of
+directions).
+
+A row with ``partials=None`` has no gradient (step, sign): its cotangent is dropped.
+
+Adding an op = adding one row to ``ROWS``; every namespace, both modes and the table tests
+pick it up.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import sympy
+
+__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast"]
+
+
+@dataclass(frozen=True)
+class Primitive:
+    name: str
+    impl: Callable                      # primal on floats / numpy arrays
+    sym: Callable                       # primal on ONE SymPy scalar (elementwise) or object arrays
+    partials: Optional[tuple] = None    # elementwise: fn(xp, out, *args) per argument
+    vjps: Optional[tuple] = None        # structural: fn(ybar, out, *args, **kw) per argument
+    jvp: Optional[Callable] = None      # structural: fn(xdots, out, *args, **kw)
+    show: str = ""                      # how a tape prints it: "{0} + {1}", "exp({0})"
+    domain: tuple = (-2.0, 2.0)         # where the table tests sample it (elementwise rows)
+    nargs: int = 1
+    notes: str = field(default="", compare=False)
+
+    @property
+    def elementwise(self) -> bool:
+        return self.vjps is None
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+# --- primal implementations -------------------------------------------------------------
+# Python floats take the math module (5-10x cheaper than a numpy ufunc on a scalar); where
+# math raises (overflow, log(0), sqrt(-1)) numpy gives the IEEE answer (inf, -inf, nan) with
+# its usual warning, so both paths return the same numbers.
+
+def _fast(math_fn, np_fn):
+    def f(x):
+        if isinstance(x, float):
+            try:
+                return math_fn(x)
+            except (OverflowError, ValueError):
+                pass
+        return np_fn(x)
+    f.__name__ = np_fn.__name__
+    return f
+
+
+def _div(x, y):
+    try:
+        return x / y
+    except ZeroDivisionError:          # Python floats raise; IEEE gives +-inf or nan
+        return np.divide(np.float64(x), y)
+
+
+def _pow(x, y):
+    if isinstance(x, float) and isinstance(y, (float, int)):
+        try:
+            r = x ** y
+            if not isinstance(r, complex):
+                return r
+        except (ZeroDivisionError, OverflowError):
+            pass
+        return np.power(np.float64(x), y)   # nan for a negative base, inf for 0**-1
+    return np.power(x, y)
+
+
+def _sigmoid_math(x):
+    # Both branches are exact and neither overflows.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _sigmoid_np(x):
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    r = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return r if r.ndim else r[()]
+
+
+def _step(x):
+    return np.heaviside(x, 0.5) if not isinstance(x, float) else (1.0 if x > 0 else 0.0 if x < 0 else 0.5 if x == 0 else x)
+
+
+def _sign(x):
+    return np.sign(x) if not isinstance(x, float) else (1.0 if x > 0 else -1.0 if x < 0 else x * 0.0)
+
+
+def _maximum(x, y):
+    if isinstance(x, float) and isinstance(y, float):
+        return x if x > y else y if y > x else (x if x == y else np.maximum(x, y))
+    return np.maximum(x, y)
+
+
+def _minimum(x, y):
+    if isinstance(x, float) and isinstance(y, float):
+        return x if x < y else y if y < x else (x if x == y else np.minimum(x, y))
+    return np.minimum(x, y)
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else (np.squeeze(r, axis=axis) if axis is not None else r.reshape(())[()])
+
+
+def _sym_logsumexp(x, axis=None, keepdims=False):
+    s = np.sum(_map1(sympy.exp)(x), axis=axis, keepdims=keepdims)
+    return _map1(sympy.log)(s) if isinstance(s, np.ndarray) else sympy.log(s)
+
+
+def _map1(f):
+    uf = np.frompyfunc(f, 1, 1)
+    return lambda x: uf(x) if isinstance(x, np.ndarray) else f(x)
+
+
+# --- structural vjps ---------------------------------------------------------------------
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def unbroadcast(g, x):
+    """Sum a cotangent ``g`` back to the shape of argument ``x`` -- the ONE place where
+    broadcasting is undone in the reverse pass."""
+    xs = _shape(x)
+    gs = _shape(g)
+    if gs == xs:
+        return g
+    lead = len(gs) - len(xs)
+    if lead > 0:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(xs) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if not xs and isinstance(x, float):
+        return float(g) if g.dtype != object else g[()]
+    return g
+
+
+def _expand(ybar, x, axis, keepdims):
+    """Broadcast the cotangent of a reduction back over the reduced axes."""
+    if axis is not None and not keepdims:
+        ybar = np.expand_dims(ybar, axis)
+    return np.broadcast_to(ybar, _shape(x))
+
+
+def _matmul_vjp_a(ybar, out, a, b):
+    ybar = np.asarray(ybar)
+    if np.ndim(b) == 1:                                     # out[..., i] = sum_k a[..., i, k] b[k]
+        return unbroadcast(ybar[..., None] * b, a)
+    if np.ndim(a) == 1:                                     # out[..., j] = sum_k a[k] b[..., k, j]
+        return unbroadcast((ybar[..., None, :] @ np.swapaxes(b, -1, -2))[..., 0, :], a)
+    return unbroadcast(ybar @ np.swapaxes(b, -1, -2), a)
+
+
+def _matmul_vjp_b(ybar, out, a, b):
+    ybar = np.asarray(ybar)
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return unbroadcast(ybar * a, b)
+    if np.ndim(b) == 1:
+        return unbroadcast((np.swapaxes(a, -1, -2) @ ybar[..., None])[..., 0], b)
+    if np.ndim(a) == 1:
+        return unbroadcast(a[:, None] * ybar[..., None, :], b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ ybar, b)
+
+
+def _matmul_jvp(xdots, out, a, b):
+    # Tangents carry a leading axis of directions, over which matmul broadcasts -- except
+    # a 1-D right operand, whose tangent (n, k) would be read as a matrix.
+    da, db = xdots
+    r = None if da is None else da @ b
+    if db is not None:
+        t = np.einsum("...k,nk->n...", a, db) if np.ndim(b) == 1 else a @ db
+        r = t if r is None else r + t
+    return r
+
+
+def _tangent_axis(axis):
+    """A reduction axis of the primal, seen from a tangent with a leading directions axis."""
+    if axis is None:
+        return None
+    if isinstance(axis, tuple):
+        return tuple(a + 1 if a >= 0 else a for a in axis)
+    return axis + 1 if axis >= 0 else axis
+
+
+def _sum_jvp(xdots, out, x, axis=None, keepdims=False):
+    (d,) = xdots
+    ax = tuple(range(1, d.ndim)) if axis is None else _tangent_axis(axis)
+    return d.sum(axis=ax, keepdims=keepdims and axis is not None)
+
+
+def _mean_jvp(xdots, out, x, axis=None, keepdims=False):
+    return _sum_jvp(xdots, out, x, axis, keepdims) * (np.size(out) / np.size(x))
+
+
+def _mean_vjp(ybar, out, x, axis=None, keepdims=False):
+    return _expand(ybar * (np.size(out) / np.size(x)), x, axis, keepdims)
+
+
+def _lse_vjp(ybar, out, x, axis=None, keepdims=False):
+    if axis is not None and not keepdims:
+        ybar = np.expand_dims(ybar, axis)
+        out = np.expand_dims(out, axis)
+    return ybar * np.exp(x - out)
+
+
+def _lse_jvp(xdots, out, x, axis=None, keepdims=False):
+    (d,) = xdots
+    o = out if (axis is None or keepdims) else np.expand_dims(out, axis)
+    p = np.exp(x - o)
+    ax = tuple(range(1, d.ndim)) if axis is None else _tangent_axis(axis)
+    return (d * p).sum(axis=ax, keepdims=keepdims and axis is not None)
+
+
+def _reshape_jvp(xdots, out, x, shape):
+    (d,) = xdots
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return d.reshape((d.shape[0],) + shape)
+
+
+def _transpose_jvp(xdots, out, x, axes=None):
+    (d,) = xdots
+    axes = tuple(reversed(range(np.ndim(x)))) if axes is None else axes
+    return d.transpose((0,) + tuple(a + 1 for a in axes))
+
+
+def _transpose_vjp(ybar, out, x, axes=None):
+    return np.transpose(ybar, None if axes is None else np.argsort(axes))
+
+
+def _getitem(x, index):
+    return x[index]
+
+
+def _getitem_vjp(ybar, out, x, index):
+    g = np.zeros(_shape(x), dtype=np.result_type(ybar) if np.result_type(ybar) != object else object)
+    np.add.at(g, index, ybar)
+    return g
+
+
+def _getitem_jvp(xdots, out, x, index):
+    (d,) = xdots
+    index = index if isinstance(index, tuple) else (index,)
+    return d[(slice(None),) + index]
+
+
+# --- THE table ---------------------------------------------------------------------------
+
+P = Primitive
+ROWS = (
+    # elementwise rows: primal, SymPy primal, one partial per argument
+    P("add", operator.add, operator.add, (lambda xp, out, x, y: 1.0, lambda xp, out, x, y: 1.0),
+      show="{0} + {1}", nargs=2),
+    P("sub", operator.sub, operator.sub, (lambda xp, out, x, y: 1.0, lambda xp, out, x, y: -1.0),
+      show="{0} - {1}", nargs=2),
+    P("mul", operator.mul, operator.mul, (lambda xp, out, x, y: y, lambda xp, out, x, y: x),
+      show="{0}*{1}", nargs=2),
+    P("div", _div, operator.truediv, (lambda xp, out, x, y: 1.0 / y, lambda xp, out, x, y: -out / y),
+      show="{0}/{1}", nargs=2, domain=(0.3, 3.0)),
+    P("neg", operator.neg, operator.neg, (lambda xp, out, x: -1.0,), show="-{0}"),
+    P("pow", _pow, operator.pow,
+      (lambda xp, out, x, y: y * x ** (y - 1), lambda xp, out, x, y: out * xp.log(x)),
+      show="{0}**{1}", nargs=2, domain=(0.3, 3.0)),
+    P("exp", _fast(math.exp, np.exp), sympy.exp, (lambda xp, out, x: out,), show="exp({0})"),
+    P("log", _fast(math.log, np.log), sympy.log, (lambda xp, out, x: 1.0 / x,), show="log({0})",
+      domain=(0.1, 5.0)),
+    P("sin", _fast(math.sin, np.sin), sympy.sin, (lambda xp, out, x: xp.cos(x),), show="sin({0})"),
+    P("cos", _fast(math.cos, np.cos), sympy.cos, (lambda xp, out, x: -xp.sin(x),), show="cos({0})"),
+    P("tanh", _fast(math.tanh, np.tanh), sympy.tanh, (lambda xp, out, x: 1.0 - out * out,),
+      show="tanh({0})"),
+    P("sigmoid", _fast(_sigmoid_math, _sigmoid_np), lambda x: 1 / (1 + sympy.exp(-x)),
+      (lambda xp, out, x: out * (1.0 - out),), show="sigmoid({0})", domain=(-4.0, 4.0)),
+    P("sqrt", _fast(math.sqrt, np.sqrt), sympy.sqrt, (lambda xp, out, x: 0.5 / out,), show="sqrt({0})",
+      domain=(0.1, 5.0)),
+    P("abs", _fast(abs, np.abs), sympy.Abs, (lambda xp, out, x: xp.sign(x),), show="|{0}|"),
+    # Ties split the gradient evenly (Heaviside(0) = 1/2), as SymPy's Max and autograd do.
+    P("maximum", _maximum, sympy.Max,
+      (lambda xp, out, x, y: xp.step(x - y), lambda xp, out, x, y: xp.step(y - x)),
+      show="max({0}, {1})", nargs=2),
+    P("minimum", _minimum, sympy.Min,
+      (lambda xp, out, x, y: xp.step(y - x), lambda xp, out, x, y: xp.step(x - y)),
+      show="min({0}, {1})", nargs=2),
+    # No gradient (zero almost everywhere): the perceptron's threshold, and sign.
+    P("step", _step, lambda x: sympy.Heaviside(x, sympy.S.Half), None, show="step({0})",
+      notes="Heaviside with step(0) = 1/2 (SymPy's convention); gradient 0 a.e."),
+    P("sign", _sign, sympy.sign, None, show="sign({0})"),
+
+    # structural rows: explicit vjp per argument and one jvp
+    P("matmul", operator.matmul, operator.matmul, None,
+      vjps=(_matmul_vjp_a, _matmul_vjp_b), jvp=_matmul_jvp, show="{0} @ {1}", nargs=2),
+    P("sum", np.sum, np.sum, None,
+      vjps=(lambda ybar, out, x, axis=None, keepdims=False: _expand(ybar, x, axis, keepdims),),
+      jvp=_sum_jvp, show="sum({0})"),
+    P("mean", np.mean, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims)
+      * sympy.Rational(np.size(np.sum(x, axis=axis, keepdims=keepdims)), np.size(x)),
+      None, vjps=(_mean_vjp,), jvp=_mean_jvp, show="mean({0})"),
+    P("logsumexp", _logsumexp, _sym_logsumexp, None, vjps=(_lse_vjp,), jvp=_lse_jvp,
+      show="logsumexp({0})"),
+    P("reshape", np.reshape, np.reshape, None,
+      vjps=(lambda ybar, out, x, shape: np.reshape(ybar, _shape(x)),), jvp=_reshape_jvp,
+      show="reshape({0})"),
+    P("transpose", np.transpose, np.transpose, None, vjps=(_transpose_vjp,), jvp=_transpose_jvp,
+      show="transpose({0})"),
+    P("getitem", _getitem, _getitem, None, vjps=(_getitem_vjp,), jvp=_getitem_jvp,
+      show="{0}[{index}]"),
+)
+del P
+
+TABLE = {row.name: row for row in ROWS}
