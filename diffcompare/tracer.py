@@ -50,9 +50,12 @@ class Tape:
     def value(self):
         return self.entries[self.output][3]
 
-    def backward(self, root=None, seed=1.0, keep=False):
-        """Cotangents of the inputs (or of every node, with ``keep``), by one reversed sweep."""
+    def backward(self, root=None, seed=1.0, keep=False, xp=None):
+        """Cotangents of the inputs (or of every node, with ``keep``), by one reversed sweep.
+        The partials are evaluated in namespace ``xp`` (NUMPY by default; SYMPY on a tape
+        recorded over SymPy values builds the derivative as an expression DAG)."""
         root = self.output if root is None else root
+        xp = _NP if xp is None else xp
         entries, bars, done = self.entries, {root: seed}, {}
         pop = bars.pop
         for i in range(root, -1, -1):
@@ -67,7 +70,7 @@ class Tape:
             rules = prim.partials
             if rules is not None:                    # elementwise: ybar * local partial
                 for k, p in links:
-                    g = ybar * rules[k](_NP, out, *args)
+                    g = ybar * rules[k](xp, out, *args)
                     if g.__class__ is not float:
                         g = unbroadcast(g, args[k])
                     bars[p] = bars[p] + g if p in bars else g

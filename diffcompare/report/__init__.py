@@ -1,0 +1,1 @@
+"""Records -> tables, figures, HTML/Markdown. The only package that writes files."""
