@@ -1,0 +1,1 @@
+"""Speed benchmarks: ratios measured in one run (medians of repeated rounds), never asserts."""
