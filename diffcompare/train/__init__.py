@@ -1,0 +1,17 @@
+"""Training the lecture's perceptrons and MLPs with any gradient source.
+
+    >>> from diffcompare.train import train
+    >>> r = train("perceptron", "lecture", method="autodiff", optimizer="gd")
+    >>> round(r.params["w"], 4)
+    1.0047
+
+``optimizers`` holds the init/step pairs (and L-BFGS through scipy), ``data`` the data sets
+(``lecture``, ``digits``) and model binding, ``loop`` the loop, ``experiments`` the
+record-returning experiments the report shows.
+"""
+from .data import DATA, TRAINABLE, Problem, problem
+from .loop import DEFAULT_EPOCHS, TrainingDivergedError, TrainResult, train
+from .optimizers import OPTIMIZERS
+
+__all__ = ["train", "TrainResult", "TrainingDivergedError", "problem", "Problem", "DATA",
+           "TRAINABLE", "OPTIMIZERS", "DEFAULT_EPOCHS"]

@@ -1,0 +1,225 @@
+"""The training loop: a ``Problem``, a gradient METHOD, an optimizer -> a ``TrainResult``.
+
+One epoch is one pass over the training data: one step for full-batch optimizers, n steps
+of one random sample for ``sgd``, ceil(n / B) shuffled minibatches otherwise; for ``lbfgs``
+an epoch is one scipy iteration. ``history[e]`` is the full training loss after epoch e
+(``history[0]``: before training).
+
+The gradient of each batch comes from ``dc.value_and_grad(batch_model, method)``, one per
+distinct batch (cached): a method that compiles its model once (symbolic) then sees each
+batch's data, never a stale one.
+
+Computation only: nothing is printed; a ``progress(epoch, epochs, loss)`` callback reports.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from .. import api
+from ..errors import BadOptionError, BadParamsError, DiffcompareError
+from ..namespaces import NUMPY
+from ..params import flatten
+from . import optimizers
+from .data import Problem, problem as make_problem
+
+__all__ = ["train", "TrainResult", "TrainingDivergedError", "DEFAULT_EPOCHS"]
+
+DEFAULT_EPOCHS = {"lecture": 100, "digits": 30}
+_CACHE_MAX = 512
+
+
+class TrainingDivergedError(DiffcompareError):
+    """The loss (or a gradient) became NaN/inf: training stops and says where."""
+
+    def __init__(self, message, epoch=None, step=None):
+        super().__init__(message)
+        self.epoch, self.step = epoch, step
+
+
+@dataclass
+class TrainResult:
+    params: dict
+    loss: float                       # final full training loss
+    history: list                     # full training loss per epoch, [0] = initial
+    step_losses: list                 # the (batch) loss each step saw
+    method: str
+    optimizer: str
+    lr: float
+    epochs: int
+    steps: int
+    batch_size: Optional[int]         # None = full batch
+    seconds: float
+    test_accuracy: Optional[float] = None
+    train_accuracy: Optional[float] = None
+    trajectory: Optional[list] = None  # flat theta after each step (record_trajectory=True)
+    info: dict = field(default_factory=dict)
+
+    def as_dict(self):
+        out = {"params": {k: (v.tolist() if isinstance(v, np.ndarray) else float(v))
+                          for k, v in self.params.items()},
+               "loss": self.loss, "history": list(map(float, self.history)),
+               "method": self.method, "optimizer": self.optimizer, "lr": self.lr,
+               "epochs": self.epochs, "steps": self.steps, "batch_size": self.batch_size,
+               "seconds": self.seconds}
+        if self.test_accuracy is not None:
+            out["test_accuracy"] = self.test_accuracy
+            out["train_accuracy"] = self.train_accuracy
+        out["info"] = {k: v for k, v in self.info.items() if isinstance(v, (int, float, str))}
+        return out
+
+
+def _full_loss(model, params):
+    return float(model(params, NUMPY))
+
+
+def _batches(opt, n, batch_size, rng):
+    """Index sets for one epoch (None = the full batch)."""
+    if opt.sampling == "full" or batch_size is None or batch_size >= n:
+        return [None]
+    if opt.sampling == "one" or batch_size == 1:
+        return [np.array([i]) for i in rng.integers(0, n, n)]
+    perm = rng.permutation(n)
+    return [np.sort(perm[i:i + batch_size]) for i in range(0, n, batch_size)]
+
+
+def _resolve_batch(opt, prob, batch_size):
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise BadOptionError(f"batch size must be an integer >= 1, got {batch_size!r}")
+        if opt.sampling == "full":
+            raise BadOptionError(f"optimizer {opt.name!r} is full-batch; drop --batch-size "
+                                 "(use minibatch, sgd, momentum, adam, ... for batches)")
+        if opt.sampling == "one" and batch_size != 1:
+            raise BadOptionError("optimizer 'sgd' uses one random sample per step; "
+                                 "use 'minibatch' for --batch-size > 1")
+        return min(int(batch_size), prob.n)
+    if opt.sampling == "one":
+        return 1
+    if opt.sampling == "batch":
+        if opt.name == "minibatch":
+            return prob.default_batch or max(1, prob.n // 2)
+        return prob.default_batch
+    return None
+
+
+def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", epochs=None,
+          lr=None, batch_size=None, seed=0, params=None, progress=None,
+          record_trajectory=False, method_options=None, **model_options):
+    """Train ``prob`` (a ``Problem`` or a trainable catalogue model name bound to ``data``)
+    with gradients from ``method`` and ``optimizer``; returns a ``TrainResult``.
+
+    Raises ``UnknownNameError`` (model, data, method, optimizer), ``BadOptionError`` (lr <= 0,
+    epochs < 1, a bad batch size) before any work, and ``TrainingDivergedError`` naming the
+    epoch and step when the loss or a gradient stops being finite."""
+    opt = optimizers.get(optimizer)
+    api._backend(method)                     # an unknown method fails before any work
+    if not isinstance(prob, Problem):
+        prob = make_problem(prob, data, seed=seed, **model_options)
+    epochs = DEFAULT_EPOCHS.get(prob.data, 100) if epochs is None else epochs
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise BadOptionError(f"epochs must be an integer >= 1, got {epochs!r}")
+    lr = optimizers.check_lr(opt.default_lr if lr is None else lr)
+    bs = _resolve_batch(opt, prob, batch_size)
+    params = prob.model.init(seed) if params is None else dict(params)
+    rng = np.random.default_rng(seed)
+    mopts = method_options or {}
+
+    cache = {}
+
+    def vg_for(idx):
+        key = None if idx is None else idx.tobytes()
+        fn = cache.get(key)
+        if fn is None:
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            fn = cache[key] = api.value_and_grad(prob.batch(idx), method, **mopts)
+        return fn
+
+    history = [_full_loss(prob.model, params)]
+    if not math.isfinite(history[0]):
+        raise TrainingDivergedError(f"the initial loss is {history[0]}: check the data and params",
+                                    epoch=0, step=0)
+    step_losses, trajectory = [], [] if record_trajectory else None
+    t = 0
+    t0 = time.perf_counter()
+
+    def checked(value, grads, epoch):
+        if not math.isfinite(value):
+            raise TrainingDivergedError(
+                f"training diverged at epoch {epoch}, step {t}: the loss is {value} "
+                f"({opt.name}, learning rate {lr:g}; try a smaller one)", epoch=epoch, step=t)
+        for k, g in grads.items():
+            if not np.all(np.isfinite(g)):
+                raise TrainingDivergedError(
+                    f"training diverged at epoch {epoch}, step {t}: the gradient of {k!r} "
+                    f"by {method} is not finite ({opt.name}, learning rate {lr:g})",
+                    epoch=epoch, step=t)
+
+    def evaluate(fn, p, epoch):
+        try:
+            v, g = fn(p)
+        except BadParamsError as e:      # a param overflowed to inf/nan on the last step
+            raise TrainingDivergedError(f"training diverged at epoch {epoch}, step {t}: {e} "
+                                        f"({opt.name}, learning rate {lr:g}; try a smaller one)",
+                                        epoch=epoch, step=t) from None
+        checked(v, g, epoch)
+        return v, g
+
+    if opt.name == "lbfgs":
+        full = vg_for(None)
+        epoch_box = [0]
+
+        def vg(p):
+            nonlocal t
+            v, g = evaluate(full, p, epoch_box[0] + 1)
+            t += 1
+            step_losses.append(v)
+            return v, g
+
+        def callback(p):
+            epoch_box[0] += 1
+            history.append(_full_loss(prob.model, p))
+            if trajectory is not None:
+                trajectory.append(flatten(p))
+            if progress is not None:
+                progress(epoch_box[0], epochs, history[-1])
+
+        params, res = optimizers.lbfgs(vg, params, epochs, callback)
+        info = {"lbfgs_message": str(res.message), "lbfgs_nit": int(res.nit),
+                "lbfgs_nfev": int(res.nfev)}
+        epochs_done = epoch_box[0]
+    else:
+        state = opt.init(params)
+        for epoch in range(1, epochs + 1):
+            for idx in _batches(opt, prob.n, bs, rng):
+                t += 1
+                v, g = evaluate(vg_for(idx), params, epoch)
+                step_losses.append(v)
+                params, state = opt.step(params, g, state, lr, t)
+                if trajectory is not None:
+                    trajectory.append(flatten(params))
+            loss = _full_loss(prob.model, params)
+            if not math.isfinite(loss):
+                raise TrainingDivergedError(
+                    f"training diverged at epoch {epoch}, step {t}: the loss is {loss} "
+                    f"({opt.name}, learning rate {lr:g}; try a smaller one)", epoch=epoch, step=t)
+            history.append(loss)
+            if progress is not None:
+                progress(epoch, epochs, loss)
+        info, epochs_done = {}, epochs
+    seconds = time.perf_counter() - t0
+    gf = next(iter(cache.values()), None)
+    if gf is not None:
+        info.update({k: v for k, v in gf.info.items() if k not in ("method",)})
+    info["distinct_batches"] = len(cache)
+    res = TrainResult(params, history[-1], history, step_losses, method, opt.name, lr,
+                      epochs_done, t, bs, seconds, trajectory=trajectory, info=info)
+    if prob.classification:
+        res.test_accuracy = prob.accuracy(params)
+        res.train_accuracy = prob.accuracy(params, prob.model.data["X"], prob.test["train_labels"])
+    return res
