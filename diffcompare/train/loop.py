@@ -3,11 +3,15 @@
 One epoch is one pass over the training data: one step for full-batch optimizers, n steps
 of one random sample for ``sgd``, ceil(n / B) shuffled minibatches otherwise; for ``lbfgs``
 an epoch is one scipy iteration. ``history[e]`` is the full training loss after epoch e
-(``history[0]``: before training).
+(``history[0]``: before training); with ``history="batch_mean"`` it is instead the mean of
+the batch losses the steps of epoch e saw (scikit-learn's ``loss_curve_`` convention, which
+costs no extra forward pass). ``loss`` is always the full training loss at the final params.
 
-The gradient of each batch comes from ``dc.value_and_grad(batch_model, method)``, one per
-distinct batch (cached): a method that compiles its model once (symbolic) then sees each
-batch's data, never a stale one.
+The gradient of each batch comes from ``dc.value_and_grad``. Every method but ``symbolic``
+re-runs the model on each call, so ONE gradient function over "the current batch" serves
+all steps; ``symbolic`` differentiates (and compiles) once in its ``make``, with the data it
+saw then, so it gets one gradient function per distinct batch (cached) -- never a stale
+batch.
 
 Computation only: nothing is printed; a ``progress(epoch, epochs, loss)`` callback reports.
 """
@@ -27,10 +31,14 @@ from ..params import flatten
 from . import optimizers
 from .data import Problem, problem as make_problem
 
-__all__ = ["train", "TrainResult", "TrainingDivergedError", "DEFAULT_EPOCHS"]
+__all__ = ["train", "TrainResult", "TrainingDivergedError", "DEFAULT_EPOCHS", "DEFAULT_LR"]
 
 DEFAULT_EPOCHS = {"lecture": 100, "digits": 30}
+# (data, optimizer) -> default learning rate where the optimizer's own default is a poor fit
+DEFAULT_LR = {("digits", "adam"): 0.01, ("digits", "minibatch"): 0.1, ("digits", "sgd"): 0.01,
+              ("digits", "momentum"): 0.01, ("digits", "gd"): 0.5, ("digits", "schedule"): 0.5}
 _CACHE_MAX = 512
+_COMPILES = ("symbolic",)      # methods whose make() bakes the data in
 
 
 class TrainingDivergedError(DiffcompareError):
@@ -109,7 +117,7 @@ def _resolve_batch(opt, prob, batch_size):
 
 def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", epochs=None,
           lr=None, batch_size=None, seed=0, params=None, progress=None,
-          record_trajectory=False, method_options=None, **model_options):
+          record_trajectory=False, method_options=None, history="full", **model_options):
     """Train ``prob`` (a ``Problem`` or a trainable catalogue model name bound to ``data``)
     with gradients from ``method`` and ``optimizer``; returns a ``TrainResult``.
 
@@ -123,15 +131,32 @@ def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", 
     epochs = DEFAULT_EPOCHS.get(prob.data, 100) if epochs is None else epochs
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise BadOptionError(f"epochs must be an integer >= 1, got {epochs!r}")
-    lr = optimizers.check_lr(opt.default_lr if lr is None else lr)
+    if lr is None:
+        lr = DEFAULT_LR.get((prob.data, opt.name), opt.default_lr)
+    lr = optimizers.check_lr(lr)
     bs = _resolve_batch(opt, prob, batch_size)
+    if history not in ("full", "batch_mean"):
+        raise BadOptionError(f"history must be 'full' or 'batch_mean', got {history!r}")
+    history_mode = history
     params = prob.model.init(seed) if params is None else dict(params)
     rng = np.random.default_rng(seed)
     mopts = method_options or {}
 
-    cache = {}
+    cache, current = {}, {}
+    model, keys = prob.model, prob.sample_keys
+
+    def on_batch(p, xp):
+        return model(p, xp, **current)
 
     def vg_for(idx):
+        if method not in _COMPILES:
+            current.clear()
+            if idx is not None:
+                current.update({k: model.data[k][idx] for k in keys})
+            fn = cache.get("any")
+            if fn is None:
+                fn = cache["any"] = api.value_and_grad(on_batch, method, **mopts)
+            return fn
         key = None if idx is None else idx.tobytes()
         fn = cache.get(key)
         if fn is None:
@@ -196,14 +221,16 @@ def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", 
     else:
         state = opt.init(params)
         for epoch in range(1, epochs + 1):
-            for idx in _batches(opt, prob.n, bs, rng):
+            batches = _batches(opt, prob.n, bs, rng)
+            for idx in batches:
                 t += 1
                 v, g = evaluate(vg_for(idx), params, epoch)
                 step_losses.append(v)
                 params, state = opt.step(params, g, state, lr, t)
                 if trajectory is not None:
                     trajectory.append(flatten(params))
-            loss = _full_loss(prob.model, params)
+            loss = _full_loss(prob.model, params) if history_mode == "full" or epoch == epochs \
+                else float(np.mean(step_losses[-len(batches):]))
             if not math.isfinite(loss):
                 raise TrainingDivergedError(
                     f"training diverged at epoch {epoch}, step {t}: the loss is {loss} "
@@ -216,7 +243,8 @@ def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", 
     gf = next(iter(cache.values()), None)
     if gf is not None:
         info.update({k: v for k, v in gf.info.items() if k not in ("method",)})
-    info["distinct_batches"] = len(cache)
+    if method in _COMPILES:
+        info["distinct_batches"] = len(cache)
     res = TrainResult(params, history[-1], history, step_losses, method, opt.name, lr,
                       epochs_done, t, bs, seconds, trajectory=trajectory, info=info)
     if prob.classification:
