@@ -9,17 +9,20 @@ forward, backward, central, five-point and Richardson are one mechanism:
 
 * order ``p``: the first ``k >= 2`` with ``m_k != 0`` is ``p + 1``; the truncation error is
   ``C |f^(p+1)| h^p`` with ``C = |m_{p+1}| / (p+1)!``;
-* round-off: each evaluation of f is off by about ``u |f|`` (``u`` the unit round-off of the
-  dtype, 2**-53 or 2**-24), and the quotient amplifies that by ``R / h``, ``R = sum |w_i|``;
-* so ``E(h) = C |f^(p+1)| h^p + R u |f| / h`` is a V on a log-log plot with its bottom at
-  ``h* = (R u |f| / (p C |f^(p+1)|))**(1/(p+1))``.
+* round-off: each evaluation of f is rounded, an error we model as independent and uniform
+  in ``+-u |f|`` (``u`` the unit round-off, 2**-53 or 2**-24; RMS ``u |f| / sqrt 3``), so the
+  quotient's round-off has RMS ``r(h) = Q u |f| / (sqrt(3) h)`` with ``Q = sqrt(sum w_i**2)``
+  (the worst case would be ``sum |w_i| u |f| / h``);
+* so ``E(h) = sqrt(t(h)**2 + r(h)**2)``, ``t(h) = C |f^(p+1)| h^p``, is a V on a log-log plot
+  with its bottom at ``h* = (r(1) / (sqrt(p) t(1)))**(1/(p+1))``. The sweeps measure the RMS
+  error over a few steps near each h, which is what E estimates.
 
 The *automatic* step is that optimum with ``|f| = |f^(p+1)| = 1``, scaled by ``max(|x|, 1)``,
 rounded to a power of two, then *realised*: ``h = (x + h) - x`` in the model's dtype, so
 ``x + h`` is a machine number and the step in the quotient is exactly the step taken.
 
 The complex step ``Im f(x + ih) / h`` subtracts nothing, so it has no ``1/h`` round-off:
-``E(h) = |f'''| h^2 / 6 + u |f'|``. It needs ``f`` to be complex-analytic; it is evaluated
+``E(h) = sqrt((|f'''| h^2 / 6)**2 + (u |f'| / sqrt 3)**2)``. It needs ``f`` to be complex-analytic; it is evaluated
 in the ``COMPLEX`` namespace on :class:`Tracked` arrays, which *refuse* (``NotComplexSafe``)
 any op that is not analytic -- abs, maximum, minimum, step, sign, comparisons, float() --
 once the perturbation reaches it, instead of returning a silently wrong number.
@@ -80,7 +83,8 @@ class Stencil:
 
     @property
     def roundoff_factor(self):
-        return float(sum(abs(w) for w in self.weights))
+        """Q = sqrt(sum w_i^2): RMS amplification of independent rounding errors."""
+        return float(math.sqrt(sum(w * w for w in self.weights)))
 
     def apply(self, values, h):
         return sum(w * v for w, v in zip(self.weights, values)) / h
@@ -149,31 +153,32 @@ def unit_roundoff(dtype):
 
 def error_model(scheme, dtype, f0, d1, dp1, levels=3):
     """The error model of ``scheme`` given |f|, |f'| and |f^(p+1)| at the point:
-    ``(trunc(h), roundoff(h), h_opt, E_opt)`` with trunc, roundoff callables (work on arrays)."""
+    ``(trunc(h), roundoff(h), h_opt, E_opt)``; trunc and roundoff are RMS terms (callables
+    that take arrays) and ``E = sqrt(trunc**2 + roundoff**2)``."""
     _check_scheme(scheme)
-    u = unit_roundoff(dtype)
+    u3 = unit_roundoff(dtype) / math.sqrt(3.0)
     f0, d1, dp1 = abs(float(f0)), abs(float(d1)), abs(float(dp1))
     if scheme == "complex-step":
         def trunc(h):
             return dp1 * np.asarray(h, float) ** 2 / 6
 
         def roundoff(h):
-            return u * d1 + 0 * np.asarray(h, float)
+            return u3 * d1 + 0 * np.asarray(h, float)
         # Any h below where truncation falls under rounding is optimal.
-        h_opt = math.sqrt(6 * u * d1 / dp1) if dp1 > 0 and d1 > 0 else 1e-20
-        return trunc, roundoff, h_opt, u * d1
+        h_opt = math.sqrt(6 * u3 * d1 / dp1) if dp1 > 0 and d1 > 0 else 1e-20
+        return trunc, roundoff, h_opt, u3 * d1
     st = stencil(scheme, levels)
-    p, C, R = st.order, st.trunc_constant, st.roundoff_factor
+    p, a, b = st.order, st.trunc_constant * dp1, st.roundoff_factor * u3 * f0
 
     def trunc(h):
-        return C * dp1 * np.asarray(h, float) ** p
+        return a * np.asarray(h, float) ** p
 
     def roundoff(h):
-        return R * u * f0 / np.asarray(h, float)
-    if C * dp1 == 0 or f0 == 0:
+        return b / np.asarray(h, float)
+    if a == 0 or b == 0:
         return trunc, roundoff, float("nan"), float("nan")
-    h_opt = (R * u * f0 / (p * C * dp1)) ** (1.0 / (p + 1))
-    return trunc, roundoff, h_opt, float(trunc(h_opt) + roundoff(h_opt))
+    h_opt = (b / (math.sqrt(p) * a)) ** (1.0 / (p + 1))
+    return trunc, roundoff, h_opt, float(math.hypot(trunc(h_opt), roundoff(h_opt)))
 
 
 def auto_step(scheme, x, dtype=np.float64, levels=3):
@@ -186,8 +191,9 @@ def auto_step(scheme, x, dtype=np.float64, levels=3):
         h = u * scale                   # anything this small is past truncation; no cancellation
     else:
         st = stencil(scheme, levels)
-        p, C, R = st.order, st.trunc_constant, st.roundoff_factor
-        h = (R * u / (p * C)) ** (1.0 / (p + 1)) * scale
+        p = st.order
+        b = st.roundoff_factor * u / math.sqrt(3.0)
+        h = (b / (math.sqrt(p) * st.trunc_constant)) ** (1.0 / (p + 1)) * scale
     return 2.0 ** round(math.log2(h))
 
 
