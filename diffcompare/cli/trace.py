@@ -19,14 +19,34 @@ import json
 import math
 import re
 
+import warnings
+
+import numpy as np
+
 from .. import tracer
-from ..errors import BadOptionError
+from ..errors import BadOptionError, DiffcompareError
 from ..expr import parse, parse_values
 
 HELP = "print an expression's primitive ops with forward values, then the backward adjoints"
 
 # The lecture's names for the sigmoid neuron's nine ops (``--names slide``).
 SLIDE_NAMES = ("t1", "z", "t3", "t4", "t5", "y", "t6", "t7", "L")
+
+
+class BackwardError(DiffcompareError):
+    """The reverse sweep raised at this point (a partial derivative divided by zero)."""
+
+
+def backward_format(tape, digits=6):
+    """``tape.format(adjoints=True)``, with a Python ZeroDivisionError in a partial (sqrt or
+    log at 0: the derivative is infinite there) turned into one clear error."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tape.format(adjoints=True, digits=digits)
+    except ArithmeticError as e:
+        raise BackwardError(f"the backward pass failed at this point ({type(e).__name__}: {e}): "
+                            "a derivative is infinite here (sqrt or log at 0?)") from None
 
 
 def add_arguments(p):
@@ -46,7 +66,9 @@ def trace_expression(text, at, names=None):
     its ops; returns ``(expression, values, tape)``."""
     expr = parse(text)
     values = parse_values(at, expr.names) if not isinstance(at, dict) else dict(at)
-    tape = tracer.trace(expr, values)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tape = tracer.trace(expr, values)
     label_ops(tape, names)
     return expr, values, tape
 
@@ -97,7 +119,11 @@ def tape_rows(tape, digits=6):
             shown[pos] = names[p]
         forward.append({"name": names[i], "op": prim.name,
                         "expr": prim.show.format(*shown, **(kw or {})), "value": _num(out)})
-    bars = tape.backward(keep=True) if tape.output is not None else {}
+    try:
+        with np.errstate(all="ignore"):
+            bars = tape.backward(keep=True) if tape.output is not None else {}
+    except ArithmeticError as e:
+        raise BackwardError(f"the backward pass failed at this point ({type(e).__name__}: {e})") from None
     backward = [{"name": names[i], "adjoint": _num(bars[i])} for i in sorted(bars, reverse=True)]
     grad = {k: _num(bars.get(i, 0.0)) for k, i in tape.inputs.items() if k != "const"}
     return {"forward": forward, "backward": backward, "value": _num(tape.value), "grad": grad,
@@ -119,5 +145,5 @@ def run(args):
     if n == 0:
         print(f"value = {tape.value:.{args.digits}g}: nothing to trace (a constant or a lone name)")
         return 0
-    print(tape.format(adjoints=True, digits=args.digits))
+    print(backward_format(tape, args.digits))
     return 0
