@@ -55,13 +55,15 @@ def run(args):
     opts = _options(args.set)
     err = Console(stderr=True)
     with Progress(TextColumn("[bold]train[/] {task.description}"), BarColumn(),
-                  TextColumn("epoch {task.completed:.0f}/{task.total:.0f}  loss {task.fields[loss]}"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+                  TextColumn("{task.fields[status]}"),
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:
         task = bar.add_task(f"{args.model}/{args.data} {args.grad} {args.optimizer}", total=None,
-                            loss="-")
+                            status="starting")
 
         def progress(epoch, epochs, loss):
-            bar.update(task, completed=epoch, total=epochs, loss=f"{loss:.4g}")
+            bar.update(task, completed=epoch, total=epochs,
+                       status=f"epoch {epoch}/{epochs}  loss {loss:.4g}")
 
         res = train(args.model, args.data, method=args.grad, optimizer=args.optimizer,
                     epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,

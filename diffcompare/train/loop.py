@@ -115,7 +115,14 @@ def _resolve_batch(opt, prob, batch_size):
     return None
 
 
-def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", epochs=None,
+def train(*args, **kwargs):
+    # Overflow on the way to divergence is detected and reported by the loop itself (with
+    # the step); numpy's RuntimeWarnings would only add noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _train(*args, **kwargs)
+
+
+def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", epochs=None,
           lr=None, batch_size=None, seed=0, params=None, progress=None,
           record_trajectory=False, method_options=None, history="full", **model_options):
     """Train ``prob`` (a ``Problem`` or a trainable catalogue model name bound to ``data``)
@@ -251,3 +258,7 @@ def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", 
         res.test_accuracy = prob.accuracy(params)
         res.train_accuracy = prob.accuracy(params, prob.model.data["X"], prob.test["train_labels"])
     return res
+
+
+train.__doc__ = _train.__doc__
+train.__signature__ = __import__("inspect").signature(_train)
