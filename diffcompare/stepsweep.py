@@ -169,10 +169,13 @@ def sweep(f, params, wrt, index=(), schemes=nm.SCHEMES, hs=None, levels=3, model
     """Errors of each scheme over the steps ``hs`` against the exact reference, with the error
     model. ``progress(done, total)`` is called per scheme.
 
-    The error at h is the RMS over ``jitter`` steps spread over [h, 1.1 h): round-off is a
-    pseudo-random sign, so one h can land on a lucky cancellation of truncation and rounding
-    (an error 50x below the model); the RMS re-draws the rounding while the truncation term
-    moves by <= 10 p %. ``jitter=1`` gives the single-step error."""
+    The error at h is the RMS over ``jitter`` draws, draw k moving the point by 7k units in
+    the last place (the reference follows to first order: f' + f'' dx, exact to 1e-30) and the
+    step to h (1 + 0.1 k / jitter): round-off is a pseudo-random sign, and with one fixed
+    point f(x)'s own rounding can cancel the truncation at some h (an error far below the
+    model); the draws re-roll every rounding while the truncation term moves by <= 10 p %.
+    ``jitter=1`` gives the single error at (x, h).
+    """
     for s in schemes:
         nm._check_scheme(s)
     hs = default_hs() if hs is None else np.asarray(hs, float)
@@ -180,26 +183,32 @@ def sweep(f, params, wrt, index=(), schemes=nm.SCHEMES, hs=None, levels=3, model
         nm._check_h(float(h))
     index = tuple(index) if index is not None else ()
     dtype = nm.model_dtype(params)
-    need = sorted({0, 1} | {_dp1_order(s, levels) for s in schemes})
+    need = sorted({0, 1, 2} | {_dp1_order(s, levels) for s in schemes})
     exact, label = reference_derivatives(f, params, wrt, index, orders=need)
     x0 = params[wrt][index] if isinstance(params[wrt], np.ndarray) else params[wrt]
     sw = Sweep(model_name or getattr(f, "name", getattr(f, "__name__", "f")), wrt, index,
                dtype.name, float(x0), hs, exact, label)
     from .namespaces import NUMPY
     f0 = f(params, NUMPY)
+    put = nm._putter(params, wrt, index)
+    draws = []
+    for k in range(jitter):
+        dx = dtype.type(7 * k) * np.spacing(dtype.type(x0))
+        xk = dtype.type(x0) + dx
+        pk = put(xk)
+        draws.append((pk, float(xk) - float(x0), 1 + 0.1 * k / jitter, f(pk, NUMPY)))
     for j, s in enumerate(schemes):
         errs, ests = np.full(len(hs), np.nan), np.full(len(hs), np.nan)
         for i, h in enumerate(hs):
             sq, est = [], None
-            for k in range(jitter):
+            for k, (pk, dx, hk, fk) in enumerate(draws):
                 try:
-                    d, e, _, _ = nm.derivative(f, params, wrt, index, s, float(h) * (1 + 0.1 * k / jitter),
-                                               levels, f0=f0)
+                    d, e, _, _ = nm.derivative(f, pk, wrt, index, s, float(h) * hk, levels, f0=fk)
                 except nm.NotComplexSafe:
                     raise
                 except DiffcompareError:          # the step vanished next to x in this dtype
                     continue
-                sq.append((d - exact[1]) ** 2)
+                sq.append((d - (exact[1] + exact[2] * dx)) ** 2)
                 est = e if k == 0 else est
             if sq:
                 errs[i] = math.sqrt(sum(sq) / len(sq))
