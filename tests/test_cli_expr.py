@@ -161,3 +161,12 @@ def test_hostile_expressions_by_subprocess(text, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert "column" in r.stderr
     assert not canary.exists()
+
+
+def test_explain_symbolic_past_its_budget_is_intractable_not_a_hang():
+    res = explain_expression("log(1+exp(w2*log(1+exp(w1*x+b1))+b2))",
+                             "w1=0.5,x=2,b1=0.1,w2=0.3,b2=0.2", "w1", hs=(1e-5,), budget=1e-6)
+    assert "intractable" in res["symbolic"]["intractable"]
+    assert res["agree"] is None and res["autodiff"]["value"] is not None
+    from diffcompare.cli.explain import render
+    assert "1. symbolic (SymPy): symbolic derivative: intractable" in render(res)

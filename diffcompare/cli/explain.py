@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from .. import api
-from ..errors import BadOptionError, DiffcompareError, UnknownNameError
+from ..errors import BadOptionError, DiffcompareError, IntractableError, UnknownNameError
 from ..expr import parse, parse_values
 from .trace import BackwardError, backward_format, label_ops, tape_rows
 
@@ -28,6 +28,7 @@ HELP = "show an expression's symbolic derivative, finite differences and autodif
 
 DEFAULT_H = tuple(10.0 ** -k for k in range(1, 16))
 DEFAULT_SCHEMES = ("forward", "central")
+DEFAULT_BUDGET = 20.0    # seconds for the symbolic steps (the symbolic module's default)
 REFERENCE = "SymPy derivative at 50 digits (mpmath)"
 TOL_EXACT = 1e-10        # autodiff and symbolic vs the reference (relative)
 TOL_FD = 1e-5            # the best finite difference vs the reference (relative)
@@ -45,6 +46,9 @@ def add_arguments(p):
                    help="finite-difference schemes (default forward,central; also backward, "
                         "five-point, complex-step, richardson)")
     p.add_argument("--ascii", action="store_true", help="pretty-print without Unicode")
+    p.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
+                   help=f"seconds allowed for the symbolic steps (default {DEFAULT_BUDGET:g}); "
+                        "past it the symbolic column says 'intractable'")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -74,10 +78,10 @@ def _rel(g, ref):
     return abs(g - ref) / abs(ref) if ref != 0 else abs(g - ref)
 
 
-def _symbolic(expr, values, wrt):
-    """The derivative as a SymPy expression (built from our parse through the SYMPY
-    namespace), its sizes, its 50-digit value, and its float64 value by the ``symbolic``
-    method when that backend is available."""
+def _derive(expr, values, wrt, use_unicode):
+    """The derivative as a SymPy expression, built from our parse through the SYMPY
+    namespace (never from the text), its pretty form, sizes and 50-digit value at the exact
+    binary values of the point. Plain, picklable data (it may run in a budgeted child)."""
     import sympy
     symbols = {n: sympy.Symbol(n, real=True) for n in expr.names}
     e = expr.sympy(symbols)
@@ -91,19 +95,46 @@ def _symbolic(expr, values, wrt):
             ref = float(r)
     except (TypeError, ValueError, ArithmeticError) as err:   # an unevaluable derivative
         ref_text = f"not evaluable ({err})"
-    out = {"expression": str(e), "derivative": str(d), "sympy": d, "sympy_expression": e,
-           "tree_size": sympy_sizes(d)[0], "dag_size": sympy_sizes(d)[1],
-           "expression_tree_size": sympy_sizes(e)[0], "expression_dag_size": sympy_sizes(e)[1],
-           "reference": ref, "reference_digits": ref_text}
+    d_sizes, e_sizes = sympy_sizes(d), sympy_sizes(e)
+    return {"expression": str(e), "derivative": str(d), "sympy": d,
+            "pretty": sympy.pretty(d, use_unicode=use_unicode),
+            "tree_size": d_sizes[0], "dag_size": d_sizes[1],
+            "expression_tree_size": e_sizes[0], "expression_dag_size": e_sizes[1],
+            "reference": ref, "reference_digits": ref_text}
+
+
+def _symbolic(expr, values, wrt, use_unicode, budget):
+    """``_derive`` under the symbolic module's time budget (a forked child, killed when
+    the budget passes), then the float64 value by ``dc.grad(method='symbolic')``. Without
+    that module (not landed), ``_derive`` runs in-process and its 50-digit value stands in."""
     try:
-        g = api.value_and_grad(expr, method="symbolic")
+        from .. import symbolic
+    except ImportError:
+        symbolic = None
+    try:
+        if symbolic is None:
+            out = _derive(expr, values, wrt, use_unicode)
+        else:
+            out = symbolic.run_budgeted(_derive, expr, values, wrt, use_unicode, budget=budget,
+                                        what="symbolic derivative")
+    except IntractableError as err:
+        return {"intractable": " ".join(str(err).split()), "reference": None, "value": None,
+                "reference_digits": "n/a (intractable)", "via": "n/a"}
+    except Exception as err:    # SymPy's own failure on a valid expression: shown, not raised
+        why = f"failed ({type(err).__name__}: {' '.join(str(err).split())})"
+        return {"intractable": why, "reference": None, "value": None,
+                "reference_digits": f"n/a ({why})", "via": "n/a"}
+    if symbolic is None:
+        out["value"], out["via"] = out["reference"], "sympy.diff, evaluated at the point"
+        return out
+    try:
+        g = api.value_and_grad(expr, method="symbolic", budget=budget)
         out["value"] = float(g(values)[1][wrt])
-        out["via"] = "dc.grad(method='symbolic'), float64"
+        out["via"] = "dc.grad(method='symbolic'): lambdified, float64"
         out["stats"] = {k: v for k, v in g.info.items() if isinstance(v, (int, float))
-                        and not isinstance(v, bool) and not k.endswith("_s")}
-    except (ImportError, AttributeError):           # the backend has not landed
-        out["value"] = ref
-        out["via"] = "sympy.diff, evaluated at the point"
+                        and not isinstance(v, bool)}
+    except DiffcompareError as err:
+        out["value"], out["via"] = None, " ".join(str(err).split())
     return out
 
 
@@ -134,15 +165,16 @@ def _central(expr, values, wrt, h):
     return float((expr(hi) - expr(lo)) / (2 * h))
 
 
-def explain_expression(text, at, wrt=None, hs=DEFAULT_H, schemes=DEFAULT_SCHEMES):
+def explain_expression(text, at, wrt=None, hs=DEFAULT_H, schemes=DEFAULT_SCHEMES,
+                       use_unicode=True, budget=DEFAULT_BUDGET):
     """Differentiate ``text`` with respect to ``wrt`` at ``at`` three ways; plain data.
     (Floating-point warnings are silenced: an inf or nan shows up in the numbers.)"""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _explain(text, at, wrt, hs, schemes)
+        return _explain(text, at, wrt, hs, schemes, use_unicode, budget)
 
 
-def _explain(text, at, wrt, hs, schemes):
+def _explain(text, at, wrt, hs, schemes, use_unicode, budget):
     from .. import tracer
     expr = parse(text)
     values = parse_values(at, expr.names) if not isinstance(at, dict) else parse_values(
@@ -161,7 +193,9 @@ def _explain(text, at, wrt, hs, schemes):
         if not (math.isfinite(h) and h > 0):
             raise BadOptionError(f"a step h must be positive and finite, got {h!r}")
     value = float(expr(values))
-    sym = _symbolic(expr, values, wrt)
+    if not (isinstance(budget, (int, float)) and budget > 0):
+        raise BadOptionError(f"--budget must be a positive number of seconds, got {budget!r}")
+    sym = _symbolic(expr, values, wrt, use_unicode, budget)
     ref = sym["reference"]
     fd = _finite_differences(expr, values, wrt, schemes, hs, ref)
     tape = label_ops(tracer.trace(expr, values))
@@ -195,19 +229,20 @@ def _e(v):
     return "n/a" if v is None else f"{v:.1e}"
 
 
-def render(res, use_unicode=True):
+def render(res):
     """The text of ``explain``: three sections and a side-by-side summary."""
-    import sympy
     sym, ad, wrt = res["symbolic"], res["autodiff"], res["wrt"]
     at = ", ".join(f"{k}={v:g}" for k, v in res["at"].items())
     out = [f"d/d{wrt} of {res['expression']}  at {at}", f"value = {res['value']:.17g}", ""]
 
-    out.append(f"1. symbolic (SymPy): expression tree {sym['expression_tree_size']} / DAG "
-               f"{sym['expression_dag_size']} nodes; derivative tree {sym['tree_size']} / DAG "
-               f"{sym['dag_size']} nodes")
-    pretty = sympy.pretty(sym["sympy"], use_unicode=use_unicode)
-    out += ["   " + line for line in pretty.splitlines()]
-    out.append(f"   = {_g(sym['value'])}   ({sym['via']})")
+    if "intractable" in sym:
+        out.append(f"1. symbolic (SymPy): {sym['intractable']}")
+    else:
+        out.append(f"1. symbolic (SymPy): expression tree {sym['expression_tree_size']} / DAG "
+                   f"{sym['expression_dag_size']} nodes; derivative tree {sym['tree_size']} / "
+                   f"DAG {sym['dag_size']} nodes")
+        out += ["   " + line for line in sym["pretty"].splitlines()]
+        out.append(f"   = {_g(sym['value'])}   ({sym['via']})")
     out.append(f"   reference ({res['reference']}): {sym['reference_digits']}")
     out.append("")
 
@@ -244,8 +279,9 @@ def render(res, use_unicode=True):
 
     out.append(f"summary: d/d{wrt}, side by side (error vs the {res['reference']})")
     out.append(f"   {'method':<24} {'value':>24} {'rel.err':>8}   cost")
-    out.append(f"   {'symbolic':<24} {_g(sym['value']):>24} {_e(sym['rel_error']):>8}   "
-               f"derivative tree {sym['tree_size']} / DAG {sym['dag_size']} nodes")
+    cost = ("intractable" if "intractable" in sym
+            else f"derivative tree {sym['tree_size']} / DAG {sym['dag_size']} nodes")
+    out.append(f"   {'symbolic':<24} {_g(sym['value']):>24} {_e(sym['rel_error']):>8}   {cost}")
     for s, r in res["best"].items():
         out.append(f"   {s + ' h=' + format(r['h'], '.0e'):<24} {_g(r['value']):>24} "
                    f"{_e(r['rel_error']):>8}   best of {len(hs)} steps")
@@ -264,7 +300,7 @@ def render(res, use_unicode=True):
 def _jsonable(res):
     def num(v):
         return v if not isinstance(v, float) or math.isfinite(v) else repr(v)
-    sym = {k: num(v) for k, v in res["symbolic"].items() if k not in ("sympy", "sympy_expression")}
+    sym = {k: num(v) for k, v in res["symbolic"].items() if k != "sympy"}
     return {**{k: v for k, v in res.items() if k not in ("symbolic", "finite_differences", "best")},
             "symbolic": sym,
             "finite_differences": [{k: num(v) for k, v in r.items()} for r in res["finite_differences"]],
@@ -286,10 +322,12 @@ def _floats(text, what):
 def run(args):
     hs = DEFAULT_H if not args.h else _floats(args.h, "--h")
     schemes = tuple(s.strip() for s in args.schemes.split(",") if s.strip())
-    res = explain_expression(args.expression, args.at, args.wrt, hs, schemes)
+    enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    res = explain_expression(args.expression, args.at, args.wrt, hs, schemes,
+                             use_unicode=not args.ascii and enc.startswith("utf"),
+                             budget=args.budget)
     if args.json:
         print(json.dumps(_jsonable(res), indent=1, default=str))
         return 0
-    enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    print(render(res, use_unicode=not args.ascii and enc.startswith("utf")))
+    print(render(res))
     return 0
