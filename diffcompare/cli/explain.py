@@ -35,8 +35,9 @@ TOL_FD = 1e-5            # the best finite difference vs the reference (relative
 
 
 def add_arguments(p):
-    p.add_argument("expression", help='the expression, quoted: "log(1+exp(w*x+b))" (one that '
-                                      'starts with "-" goes after "--")')
+    p.add_argument("expression", help='the expression, quoted: "log(1+exp(w*x+b))"; one that '
+                                      'starts with "-" needs a leading space (" -x**2") or the '
+                                      'options first, then -- EXPR')
     p.add_argument("--wrt", help="the name to differentiate with respect to (default: the first)")
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,...",
                    help="a value for every name in the expression, e.g. --at w=0.5,x=2,b=0.1")
@@ -216,7 +217,8 @@ def _explain(text, at, wrt, hs, schemes, use_unicode, budget):
     fd_ok = any(r["rel_error"] <= TOL_FD for r in best.values())
     return {"expression": text, "wrt": wrt, "at": values, "value": value, "reference": REFERENCE,
             "symbolic": sym, "finite_differences": fd, "best": best, "autodiff": autodiff,
-            "agree": None if ref is None else bool(exact_ok and fd_ok), "tolerances": {"exact": TOL_EXACT, "fd": TOL_FD}}
+            "agree": None if ref is None else bool(exact_ok and fd_ok),
+            "tolerances": {"exact": TOL_EXACT, "fd": TOL_FD}}
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ def render(res):
     schemes = list(dict.fromkeys(r["scheme"] for r in fd))
     hs = list(dict.fromkeys(r["h"] for r in fd))
     by = {(r["scheme"], r["h"]): r for r in fd}
-    out.append("2. finite differences (relative error vs the reference)")
+    out.append("2. finite differences (relative error vs the reference; absolute where it is 0)")
     head = f"   {'h':>7}" + "".join(f"  {s:>24} {'rel.err':>8}" for s in schemes)
     out.append(head)
     notes = []

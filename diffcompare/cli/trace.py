@@ -50,8 +50,9 @@ def backward_format(tape, digits=6):
 
 
 def add_arguments(p):
-    p.add_argument("expression", help='the expression, quoted: "log(1+exp(w*x+b))" (one that '
-                                      'starts with "-" goes after "--")')
+    p.add_argument("expression", help='the expression, quoted: "log(1+exp(w*x+b))"; one that '
+                                      'starts with "-" needs a leading space (" -x**2") or the '
+                                      'options first, then -- EXPR')
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,...",
                    help="a value for every name in the expression, e.g. --at w=0.5,x=2,b=0.1")
     p.add_argument("--names", metavar="N1,N2,...",
