@@ -1,0 +1,62 @@
+"""diffcompare report: measure everything and write the comparison report."""
+from __future__ import annotations
+
+import sys
+import time
+
+HELP = "measure every method on the lecture's models and write the report (HTML, Markdown, JSON, PNG)"
+
+
+def add_arguments(p):
+    p.add_argument("--out", default="reports", help="output folder, replaced atomically (default: reports)")
+    p.add_argument("--quick", action="store_true", help="small experiments (about 20 s) instead of the full run")
+    p.add_argument("--only", default="", help="comma-separated section keys to run (default: all)")
+    p.add_argument("--from-records", metavar="JSON", default=None,
+                   help="render from a records.json instead of measuring")
+
+
+def run(args):
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..errors import BadOptionError
+    from ..records import from_json
+    from ..report import build
+    from ..report.sections import SECTIONS
+
+    keys = [s.key for s in SECTIONS]
+    only = [k.strip() for k in args.only.split(",") if k.strip()]
+    bad = [k for k in only if k not in keys]
+    if bad:
+        raise BadOptionError(f"unknown section {bad[0]!r}; known: {', '.join(keys)}")
+    err = Console(stderr=True)
+    t0 = time.perf_counter()
+    if args.from_records:
+        try:
+            with open(args.from_records, encoding="utf-8") as fh:
+                meta, records = from_json(fh.read())
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise BadOptionError(f"cannot read records from {args.from_records}: {e}") from None
+        build.check_writable(args.out)
+        out = build.write_atomically(args.out, build.render(records, meta))
+    else:
+        build.check_writable(args.out)
+        n = len(only) if only else len(SECTIONS)
+        with Progress(TextColumn("[bold]report[/]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), TextColumn("{task.description}"), console=err,
+                      transient=False) as bar:
+            task = bar.add_task("starting", total=n + 1)
+
+            def progress(what, advance=0):
+                bar.update(task, description=str(what)[:60], advance=advance)
+
+            out, records = build.build_report(args.out, quick=args.quick, progress=progress,
+                                              only=only or None)
+            bar.update(task, description="written", advance=1)
+    failed = build.failed_sections(records)
+    for key, r in failed.items():
+        err.print(f"[yellow]section {key}: {r.extra.get('kind', 'failed')}:[/] {r.value}", highlight=False)
+    print(f"report written to {out}/ (index.html, README.md, records.json, figures/) "
+          f"in {time.perf_counter() - t0:.1f} s; {len(records)} records"
+          + (f"; {len(failed)} section(s) not available or failed" if failed else ""))
+    return 0

@@ -1,0 +1,223 @@
+"""Build the report: run every section's experiment -> records, render records -> pages and
+figures, write them all into a temporary sibling folder and swap it in with renames.
+
+Three stages that never mix:
+
+* ``run_sections(quick, progress)`` -> records (one failing or missing experiment becomes a
+  ``section_failed`` record; the others still run);
+* ``render(records, meta)`` -> ``{relative path: bytes}`` (HTML with embedded figures,
+  Markdown with PNGs beside it, records.json, the slide) -- pure, so tests render fixed
+  records;
+* ``write_atomically(out, files)`` -> the folder ``out`` holds exactly those files; an
+  exception or Ctrl-C before the final rename leaves the previous ``out`` untouched.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..records import Record, to_json
+from . import io
+
+__all__ = ["run_sections", "render", "write_atomically", "build_report", "SectionView",
+           "failed_sections"]
+
+FAILED = "section_failed"
+
+
+def _failure(key, exc):
+    from .sections import Unavailable
+    kind = "unavailable" if isinstance(exc, (Unavailable, ImportError)) else "failed"
+    msg = str(exc) if kind == "unavailable" else f"{type(exc).__name__}: {exc}"
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    extra = {"kind": kind}
+    if where is not None and kind == "failed":
+        extra["where"] = f"{Path(where.filename).name}:{where.lineno}"
+    return Record(key, "", "", FAILED, " ".join(msg.split()), extra=extra)
+
+
+def failed_sections(records):
+    """Section key -> the failure record, for sections whose experiment did not run."""
+    return {r.section: r for r in records if r.metric == FAILED}
+
+
+def run_sections(quick=False, progress=None, sections=None, only=None):
+    """Records of every section's experiment. ``progress(what, advance)`` is told what runs
+    (advance 1 when a section is done). A section that raises is recorded as failed."""
+    from .sections import SECTIONS
+    sections = SECTIONS if sections is None else sections
+    records = []
+    tick = progress or (lambda what, advance=0: None)
+    for s in sections:
+        if only and s.key not in only:
+            continue
+        tick(f"{s.title}", 0)
+        t0 = time.perf_counter()
+        try:
+            got = list(s.run(quick, lambda what, advance=0: tick(what, 0)))
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:        # noqa: BLE001 -- one section's failure must not stop the report
+            got = [_failure(s.key, e)]
+        records.extend(got)
+        records.append(Record(s.key, "", "", "section_s", time.perf_counter() - t0, "s"))
+        tick(f"{s.title} done", 1)
+    return records
+
+
+@dataclass
+class SectionView:
+    """What the renderers show of one section (already formatted; renderers compute nothing)."""
+    key: str
+    title: str
+    intro: str
+    status: str = "ok"                       # "ok" | "unavailable" | "failed" | "not run"
+    message: str = ""
+    figures: list = field(default_factory=list)      # [(file name, png bytes, caption)]
+    conclusions: list = field(default_factory=list)  # [str]
+    tables: list = field(default_factory=list)       # [(caption, header, rows)]
+    problems: list = field(default_factory=list)     # [str]: a figure or a conclusion that failed
+    seconds: float | None = None
+
+    @property
+    def headline(self):
+        """(bold lead, rest) of the line that says why a section has no results."""
+        prefix = "not available in this build:"
+        if self.status == "unavailable":
+            msg = self.message[len(prefix):].strip() if self.message.startswith(prefix) else self.message
+            return "This section is not available in this build:", msg
+        if self.status == "failed":
+            return "This section failed:", self.message
+        return "This section was not run:", self.message
+
+
+def _views(records, sections, dpi):
+    from .sections import SECTIONS
+    sections = SECTIONS if sections is None else sections
+    failed = failed_sections(records)
+    views = []
+    for s in sections:
+        v = SectionView(s.key, s.title, s.intro)
+        mine = [r for r in records if r.section == s.key]
+        t = [r.value for r in mine if r.metric == "section_s"]
+        v.seconds = t[0] if t else None
+        if s.key in failed:
+            f = failed[s.key]
+            v.status = f.extra.get("kind", "failed")
+            v.message = f.value + (f" ({f.extra['where']})" if f.extra.get("where") else "")
+        elif not mine and not s.derived:
+            v.status, v.message = "not run", "no records for this section in this run"
+        if v.status in ("ok",):
+            for name, build, caption in s.figures(records):
+                try:
+                    png = io.figure_png(build(), dpi=dpi)
+                except Exception as e:        # noqa: BLE001 -- a broken figure is reported, not fatal
+                    v.problems.append(f"figure {name} could not be drawn: {type(e).__name__}: {e}")
+                    continue
+                v.figures.append((f"{s.key}_{name}.png", png, caption))
+            try:
+                v.conclusions = list(s.conclude(records))
+                v.tables = list(s.tables(records)) if s.tables else []
+            except Exception as e:            # noqa: BLE001
+                v.problems.append(f"conclusions could not be computed: {type(e).__name__}: {e}")
+        views.append(v)
+    return views
+
+
+def render(records, meta=None, sections=None, dpi=100):
+    """``{relative path: bytes}`` for the whole report, from records alone."""
+    from . import render_html, render_md
+    meta = dict(meta or {})
+    views = _views(records, sections, dpi)
+    files = {"records.json": to_json(records, **meta).encode("utf-8")}
+    for v in views:
+        for name, png, _ in v.figures:
+            files[f"figures/{name}"] = png
+    files["index.html"] = render_html.page(views, meta).encode("utf-8")
+    files["README.md"] = render_md.page(views, meta, figure_dir="figures").encode("utf-8")
+    return files
+
+
+def write_atomically(out, files):
+    """Write ``files`` into a fresh temporary sibling of ``out``, then swap it in:
+    ``out`` -> ``.out.old-*``, temporary -> ``out``, remove the old one. Until the swap the
+    previous report is untouched; a failure during the swap puts it back."""
+    out = Path(out)
+    parent = out.resolve().parent
+    if out.exists() and not out.is_dir():
+        raise io.OutputError(f"cannot write the report to {out}: it exists and is not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
+    except OSError as e:
+        raise io.OutputError(f"cannot write the report to {out}: {e.strerror or e}") from None
+    old = None
+    try:
+        for rel, data in files.items():
+            io.write_bytes(tmp / rel, data)
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            old = parent / f".{out.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
+            os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+        except BaseException:
+            if old is not None:
+                os.rename(old, out)
+                old = None
+            raise
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise io.OutputError(f"cannot write the report to {out}: {e.strerror or e}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def check_writable(out):
+    """Fail early (before minutes of measuring) if ``out`` cannot be replaced."""
+    out = Path(out)
+    parent = out.resolve().parent
+    if out.exists() and not out.is_dir():
+        raise io.OutputError(f"cannot write the report to {out}: it exists and is not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent))
+        probe.rmdir()
+    except OSError as e:
+        raise io.OutputError(f"cannot write the report to {out}: {e.strerror or e}") from None
+    if out.exists() and not os.access(out, os.W_OK | os.X_OK):
+        raise io.OutputError(f"cannot write the report to {out}: permission denied")
+
+
+def run_meta(quick, seconds=None):
+    import numpy
+    meta = {"generated": _dt.datetime.now().isoformat(timespec="seconds"),
+            "mode": "quick" if quick else "full",
+            "python": platform.python_version(), "numpy": numpy.__version__,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
+    if seconds is not None:
+        meta["seconds"] = round(seconds, 1)
+    return meta
+
+
+def build_report(out="reports", quick=False, progress=None, only=None):
+    """Measure, render, write. Returns (out path, records)."""
+    check_writable(out)
+    t0 = time.perf_counter()
+    records = run_sections(quick, progress, only=only)
+    meta = run_meta(quick, time.perf_counter() - t0)
+    if progress:
+        progress("rendering", 0)
+    files = render(records, meta)
+    return write_atomically(out, files), records

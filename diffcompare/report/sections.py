@@ -1,0 +1,314 @@
+"""The report's sections: for each, the experiment that produces its records, the figures
+drawn from them, and the short conclusion computed from them (no number typed by hand).
+
+Sections whose experiment lives in another module (``swell``, ``numerical``/``stepsweep``,
+``train``, ``gradcheck``) are looked up by name at run time: when the module or function is
+not in this build, the section says so ("not available in this build: ...") and the rest of
+the report still renders.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from ..records import select
+
+__all__ = ["Section", "SECTIONS", "Unavailable", "by_key", "fmt_err", "fmt_s", "fmt_x"]
+
+
+class Unavailable(Exception):
+    """A section's experiment is not part of this build (a module or function is missing)."""
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    intro: str
+    run: Callable                     # (quick, progress) -> [Record]
+    figures: Callable                 # records -> [(name, () -> Figure, caption)]
+    conclude: Callable                # records -> [str]
+    tables: Callable | None = None    # records -> [(caption, header, rows)]
+    derived: bool = False
+
+
+# --- formatting (the only place numbers become text) ------------------------------------
+
+def fmt_err(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "nan"
+    return "0" if x == 0 else f"{x:.1e}"
+
+
+def fmt_s(s):
+    if s is None:
+        return "?"
+    for unit, k in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= k:
+            return f"{s / k:.3g} {unit}"
+    return f"{s * 1e9:.3g} ns"
+
+
+def fmt_x(x):
+    return f"{x:.3g}×"
+
+
+def _num(r):
+    return isinstance(r.value, (int, float)) and not isinstance(r.value, bool) and math.isfinite(r.value)
+
+
+def _find(module, *names):
+    """The first of ``names`` defined in ``diffcompare.<module>``, or Unavailable."""
+    try:
+        mod = importlib.import_module(f"diffcompare.{module}")
+    except ImportError as e:
+        raise Unavailable(f"not available in this build: diffcompare.{module} is missing ({e})") from None
+    for n in names:
+        if hasattr(mod, n):
+            return getattr(mod, n)
+    raise Unavailable(f"not available in this build: diffcompare.{module} has none of {', '.join(names)}")
+
+
+def _call(fn, quick, progress, **kw):
+    """Call an experiment with ``quick`` and, if it takes one, a progress callback."""
+    params = inspect.signature(fn).parameters
+    if "progress" in params:
+        kw["progress"] = lambda *a, **k: progress(" ".join(str(x) for x in a[:1]) or fn.__name__)
+    return list(fn(quick=quick, **kw))
+
+
+def _figs_from(module, *pairs):
+    """Figures from another helper's fig module: [(name, function name, caption)]; missing
+    functions are skipped (the section still shows its conclusions)."""
+    def figures(records):
+        try:
+            mod = importlib.import_module(f"diffcompare.report.{module}")
+        except ImportError:
+            return []
+        out = []
+        for name, fn_name, caption in pairs:
+            fn = getattr(mod, fn_name, None)
+            if fn is not None:
+                out.append((name, (lambda fn=fn: fn(records)), caption))
+        return out
+    return figures
+
+
+# --- Accuracy ----------------------------------------------------------------------------
+
+def _run_accuracy(quick, progress):
+    from .accuracy import accuracy_records
+    return accuracy_records(quick, progress=progress)
+
+
+def _figs_accuracy(records):
+    from .fig_accuracy import fig_error_vs_h
+    return [("error_vs_h", lambda: fig_error_vs_h(records),
+             "Relative gradient error against the step h for each finite-difference scheme "
+             "(solid), and each exact method's error (dashed), float64 (top) and float32 (bottom).")]
+
+
+def _conclude_accuracy(records):
+    rs = [r for r in select(records, section="accuracy") if _num(r)]
+    out = []
+    ref = next((r.reference for r in rs if r.reference), None)
+    if ref:
+        out.append(f"Errors are max-norm, relative to the largest gradient entry, against: {ref}.")
+    for dt in ("float64", "float32"):
+        best = [r for r in rs if r.metric == "best_rel_error" and r.extra.get("dtype") == dt]
+        exact = [r for r in rs if r.metric == "rel_error" and "h" not in r.extra and r.extra.get("dtype") == dt]
+        if not best:
+            continue
+        by = {}
+        for r in best:
+            by.setdefault(r.method, []).append(r)
+        parts = []
+        for m, lst in by.items():
+            worst = max(lst, key=lambda r: r.value)
+            parts.append(f"{m} {fmt_err(worst.value)} (h={worst.extra['h']:.0e}, {worst.model})")
+        line = f"{dt}: best error of each scheme at its best h, worst over the models: " + "; ".join(parts) + "."
+        if exact:
+            w = max(exact, key=lambda r: r.value)
+            line += f" The exact methods stay at or below {fmt_err(w.value)} ({w.method}, {w.model})."
+        out.append(line)
+    ctr = [r for r in rs if r.method == "central" and r.metric == "best_rel_error" and r.extra.get("dtype") == "float64"]
+    cfl = [r for r in rs if r.method == "central" and r.metric == "best_rel_error" and r.extra.get("dtype") == "float32"]
+    if ctr and cfl:
+        a, b = max(r.value for r in ctr), max(r.value for r in cfl)
+        out.append(f"Central differences lose {math.log10(b / a):.1f} more digits in float32 than in "
+                   f"float64 ({fmt_err(b)} vs {fmt_err(a)}): round-off ~eps/h grows as eps does.")
+    small = [r for r in rs if r.metric == "rel_error" and r.method == "forward" and r.extra.get("dtype") == "float64"]
+    if small:
+        hmin = min(small, key=lambda r: r.extra["h"])
+        out.append(f"Too small a step is as bad as too large: forward differences at h={hmin.extra['h']:.0e} "
+                   f"err by {fmt_err(hmin.value)} on {hmin.model}.")
+    return out
+
+
+# --- Speed -------------------------------------------------------------------------------
+
+def _run_speed(quick, progress):
+    from ..speed import speed_records
+    return speed_records(quick, progress=progress)
+
+
+def _figs_speed(records):
+    from . import fig_speed
+    return [("time_vs_n", lambda: fig_speed.fig_time_vs_n(records),
+             "Median seconds per gradient against the number of parameters n (log-log)."),
+            ("cost_ratio", lambda: fig_speed.fig_cost_ratio(records),
+             "Time per gradient divided by the time of one plain evaluation of the model."),
+            ("symbolic_setup", lambda: fig_speed.fig_symbolic_setup(records),
+             "SymPy's one-off setup (differentiate + lambdify) against its per-gradient time.")]
+
+
+def _largest(rs, method, metric, model="mlp"):
+    got = [r for r in rs if r.method == method and r.metric == metric and r.model == model]
+    return max(got, key=lambda r: r.extra.get("n", 0)) if got else None
+
+
+def _conclude_speed(records):
+    rs = [r for r in select(records, section="speed") if _num(r)]
+    out = []
+    ratios = [r for r in rs if r.metric == "cost_ratio" and r.method == "autodiff"]
+    if ratios:
+        lo, hi = min(r.value for r in ratios), max(r.value for r in ratios)
+        ns = sorted(r.extra["n"] for r in ratios)
+        out.append(f"Reverse mode (our tracer) costs {lo:.1f}-{hi:.1f} evaluations per gradient for "
+                   f"n = {ns[0]} ... {ns[-1]} parameters: the cheap-gradient ratio does not grow with n.")
+    for m in ("central", "forward", "autodiff-forward"):
+        pts = sorted((r.extra["n"], r.value) for r in rs if r.method == m and r.metric == "cost_ratio")
+        if len(pts) >= 2:
+            (n0, c0), (n1, c1) = pts[0], pts[-1]
+            out.append(f"{m}: {fmt_x(c0)} an evaluation at n={n0}, {fmt_x(c1)} at n={n1} "
+                       f"(n grew {n1 / n0:.3g}×, the cost {c1 / c0:.3g}×).")
+    ev = [r for r in rs if r.metric == "evals" and r.method == "central"]
+    if ev:
+        r = max(ev, key=lambda r: r.extra["n"])
+        out.append(f"Central differences evaluate the model {r.value} times per gradient at n={r.extra['n']}.")
+    a, b = _largest(rs, "autodiff", "s_per_grad"), _largest(rs, "autograd", "s_per_grad")
+    if a and b and a.extra["n"] == b.extra["n"]:
+        out.append(f"Our tracer vs autograd at n={a.extra['n']}: {fmt_s(a.value)} vs {fmt_s(b.value)} "
+                   f"per gradient ({b.value / a.value:.2g}× autograd's time).")
+    sym = [r for r in rs if r.model == "softplus_chain" and r.method == "symbolic"]
+    if sym:
+        d = max(r.extra["depth"] for r in sym)
+        setup = [r.value for r in sym if r.metric == "setup_s" and r.extra["depth"] == d]
+        call = [r.value for r in sym if r.metric == "s_per_grad" and r.extra["depth"] == d]
+        if setup and call:
+            out.append(f"SymPy at depth {d}: setup {fmt_s(setup[0])}, then {fmt_s(call[0])} per gradient "
+                       f"- the setup pays off after {setup[0] / call[0]:.3g} gradients.")
+    for r in select(records, section="speed", metric="skipped"):
+        out.append(f"{r.method}: {r.value}.")
+    failed = {r.method: r.value for r in select(records, section="speed", metric="failed")}
+    for m, msg in failed.items():
+        out.append(f"{m}: {msg}")
+    return out
+
+
+# --- sections owned by other modules (looked up by name) ---------------------------------
+
+def _run_swell(quick, progress):
+    fn = _find("swell", "swell_section_records", "section_records", "swell_records")
+    return _call(fn, quick, progress)
+
+
+def _run_stability(quick, progress):
+    try:
+        fn = _find("stepsweep", "stability_records")
+    except Unavailable:
+        fn = _find("numerical", "stability_records")
+    return _call(fn, quick, progress)
+
+
+def _run_training(quick, progress):
+    fn = _find("train.experiments", "all_records")
+    return _call(fn, quick, progress)
+
+
+def _run_gradcheck(quick, progress):
+    fn = _find("gradcheck", "gradcheck_records", "detection_records")
+    return _call(fn, quick, progress)
+
+
+def _conclude_generic(key):
+    def conclude(records):
+        rs = select(records, section=key)
+        out = []
+        for r in rs:
+            if r.metric in ("conclusion", "finding") and isinstance(r.value, str):
+                out.append(r.value)
+        return out
+    return conclude
+
+
+# --- Summary (the slide) -----------------------------------------------------------------
+
+def _run_summary(quick, progress):
+    from .slide import loc_records
+    return loc_records()
+
+
+def _figs_summary(records):
+    from .slide import slide_figure
+    return [("slide", lambda: slide_figure(records),
+             "The lecture's summary slide, each claim beside the number measured in this run.")]
+
+
+def _conclude_summary(records):
+    from .slide import advice_lines
+    return advice_lines(records)
+
+
+def _tables_summary(records):
+    from .slide import slide_rows
+    rows = [(row.method, row.claim, "; ".join(e.text for e in row.evidence) or "not measured in this run")
+            for row in slide_rows(records)]
+    return [("The summary slide with its evidence", ("gradient", "the lecture says", "measured here"), rows)]
+
+
+SECTIONS = [
+    Section("summary", "Summary: the lecture's slide, with evidence",
+            "The closing slide of the lecture, each claim beside the number this run measured.",
+            _run_summary, _figs_summary, _conclude_summary, _tables_summary),
+    Section("accuracy", "Accuracy",
+            "How close each method's gradient is to the exact one: finite differences trade "
+            "truncation error (large h) against round-off (small h); exact methods sit at the "
+            "round-off floor.",
+            _run_accuracy, _figs_accuracy, _conclude_accuracy),
+    Section("swell", "Symbolic blow-up",
+            "Expression size of the symbolic derivative (tree, DAG, after cse) against our "
+            "tape, by depth of the nested model, and the time to differentiate.",
+            _run_swell, _figs_from("fig_swell", ("sizes", "fig_sizes", "Expression size vs depth."),
+                                   ("time", "fig_time", "Time to differentiate vs depth.")),
+            _conclude_generic("swell")),
+    Section("speed", "Speed",
+            "Time per gradient against the number of parameters, and what one gradient costs "
+            "in evaluations of the model.",
+            _run_speed, _figs_speed, _conclude_speed),
+    Section("stability", "Stability",
+            "Overflow, cancellation and float32: what each method returns (nan, inf, a wrong "
+            "number) and why.",
+            _run_stability, _figs_from("fig_fd", ("stability", "fig_stability", "Stability cases.")),
+            _conclude_generic("stability")),
+    Section("train", "Training",
+            "The same model trained with each gradient source; learning rates, momentum, SGD "
+            "vs batch, digits.",
+            _run_training, _figs_from("fig_train", ("loss", "fig_loss", "Training loss.")),
+            _conclude_generic("train")),
+    Section("gradcheck", "Gradient checks",
+            "Seeded bugs in hand-written gradients: what share each check catches, and its "
+            "false alarms on correct gradients.",
+            _run_gradcheck, _figs_from("fig_gradcheck", ("detection", "fig_detection", "Detection rates.")),
+            _conclude_generic("gradcheck")),
+]
+
+
+def by_key(key):
+    for s in SECTIONS:
+        if s.key == key:
+            return s
+    raise KeyError(key)

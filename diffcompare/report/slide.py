@@ -1,0 +1,253 @@
+"""The lecture's summary slide, rebuilt with evidence.
+
+    Numerical gradient: easy to implement, bad to use.
+    Symbolic gradient:  sometimes useful, often intractable.
+    Automatic gradient: exact, fast, error-prone.
+    In practice: use symbolic gradient for small/trivial programs; almost always use the
+    analytic gradient, but check it with a numerical gradient (a gradient check).
+
+Each claim is put beside the numbers of a run (records) that support or qualify it; the
+lines of code of each method are counted from this package's own source files. Nothing
+here measures (except ``loc_records``, which counts lines) and every number shown comes
+from a record.
+"""
+from __future__ import annotations
+
+import ast
+import io as _io
+import math
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..records import Record, select
+from .sections import fmt_err, fmt_s, fmt_x
+
+__all__ = ["loc_records", "count_loc", "slide_rows", "advice_lines", "slide_text", "slide_figure",
+           "CLAIMS", "FAMILIES"]
+
+PACKAGE = Path(__file__).resolve().parent.parent
+# The source of each way of differentiating, as files of this package.
+FAMILIES = {
+    "numerical": ("numerical.py",),
+    "symbolic": ("symbolic.py",),
+    "automatic": ("tracer.py", "primitives.py"),
+}
+CLAIMS = (("numerical", "Numerical gradient", "easy to implement, bad to use"),
+          ("symbolic", "Symbolic gradient", "sometimes useful, often intractable"),
+          ("automatic", "Automatic gradient", "exact, fast, error-prone"))
+ADVICE = ("Use symbolic gradient for small/trivial programs.",
+          "Almost always use analytic gradient, but check correctness of implementation with "
+          "numerical gradient (a gradient check).")
+
+
+def count_loc(path):
+    """Lines of code in a Python file: not blank, not a comment, not a docstring."""
+    text = Path(path).read_text(encoding="utf-8")
+    skip = set()
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                skip.update(range(body[0].lineno, body[0].end_lineno + 1))
+    code = set()
+    for tok in tokenize.generate_tokens(_io.StringIO(text).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                        tokenize.DEDENT, tokenize.ENDMARKER):
+            continue
+        code.update(range(tok.start[0], tok.end[0] + 1))
+    return len(code - skip)
+
+
+def loc_records(package=PACKAGE):
+    """Records ``loc`` (section ``summary``) per family of methods, counted from the files in
+    ``FAMILIES``; a family whose file is missing gets no record."""
+    out = []
+    for fam, files in FAMILIES.items():
+        paths = [Path(package) / f for f in files]
+        if not all(p.exists() for p in paths):
+            continue
+        n = sum(count_loc(p) for p in paths)
+        out.append(Record("summary", "", fam, "loc", n, "lines", ", ".join(files),
+                          extra={"files": list(files)}))
+    return out
+
+
+@dataclass
+class Evidence:
+    text: str
+    supports: bool | None = None     # True supports the claim, False qualifies it, None neutral
+
+
+@dataclass
+class Row:
+    key: str
+    method: str
+    claim: str
+    evidence: list = field(default_factory=list)
+
+
+def _num(r):
+    return isinstance(r.value, (int, float)) and not isinstance(r.value, bool) and math.isfinite(r.value)
+
+
+def _nums(records, **where):
+    return [r for r in select(records, **where) if _num(r)]
+
+
+def _loc(records, fam):
+    r = _nums(records, section="summary", method=fam, metric="loc")
+    return Evidence(f"{r[0].value} lines of code ({r[0].setting})") if r else None
+
+
+def _numerical(records):
+    ev = [_loc(records, "numerical")]
+    best = _nums(records, section="accuracy", method="central", metric="best_rel_error")
+    b64 = [r for r in best if r.extra.get("dtype") == "float64"]
+    b32 = [r for r in best if r.extra.get("dtype") == "float32"]
+    ex = [r for r in _nums(records, section="accuracy", metric="rel_error")
+          if "h" not in r.extra and r.extra.get("dtype") == "float64"]
+    if b64:
+        w = max(b64, key=lambda r: r.value)
+        t = f"best central-difference error {fmt_err(w.value)} (at h={w.extra['h']:.0e}, {w.model})"
+        if ex:
+            t += f" vs {fmt_err(max(r.value for r in ex))} for the exact methods"
+        ev.append(Evidence(t, True))
+    if b32:
+        w = max(b32, key=lambda r: r.value)
+        ev.append(Evidence(f"float32: {fmt_err(w.value)} at best", True))
+    evals = _nums(records, section="speed", method="central", metric="evals")
+    if evals:
+        r = max(evals, key=lambda r: r.extra.get("n", 0))
+        ev.append(Evidence(f"{r.value} evaluations per gradient at n={r.extra.get('n')}", True))
+    return ev
+
+
+def _symbolic(records):
+    ev = [_loc(records, "symbolic")]
+    sw = select(records, section="swell")
+    tree = [r for r in sw if _num(r) and r.metric in ("tree_size", "tree") and "depth" in r.extra]
+    if tree:
+        r = max(tree, key=lambda r: (r.extra["depth"], r.value))
+        dag = [x for x in sw if _num(x) and x.metric in ("dag_size", "dag") and x.extra.get("depth") == r.extra["depth"]
+               and x.model == r.model]
+        t = f"derivative tree of {r.value:,} nodes at depth {r.extra['depth']} ({r.model})"
+        if dag:
+            t += f", {dag[0].value:,} as a DAG"
+        ev.append(Evidence(t, False))
+    intr = [r for r in sw if r.metric in ("intractable", "status") and r.value == "intractable"]
+    if intr:
+        r = min(intr, key=lambda r: r.extra.get("depth", 1e9))
+        ev.append(Evidence(f"intractable from depth {r.extra.get('depth', '?')} ({r.model}"
+                           f"{', budget ' + fmt_s(r.extra['budget']) if 'budget' in r.extra else ''})", True))
+    acc = _nums(records, section="accuracy", method="symbolic", metric="rel_error")
+    if acc:
+        ev.append(Evidence(f"error {fmt_err(max(r.value for r in acc if r.extra.get('dtype') == 'float64'))} "
+                           "on the lecture's small models (float64)", True)
+                  if any(r.extra.get("dtype") == "float64" for r in acc) else None)
+    sp = [r for r in _nums(records, section="speed", method="symbolic", model="softplus_chain")]
+    if sp:
+        d = max(r.extra["depth"] for r in sp)
+        su = [r.value for r in sp if r.metric == "setup_s" and r.extra["depth"] == d]
+        ca = [r.value for r in sp if r.metric == "s_per_grad" and r.extra["depth"] == d]
+        if su and ca:
+            ev.append(Evidence(f"setup {fmt_s(su[0])}, then {fmt_s(ca[0])} per gradient (depth {d})"))
+    return ev
+
+
+def _automatic(records):
+    ev = [_loc(records, "automatic")]
+    acc = [r for r in _nums(records, section="accuracy", method="autodiff", metric="rel_error")
+           if r.extra.get("dtype") == "float64"]
+    if acc:
+        ev.append(Evidence(f"autodiff error {fmt_err(max(r.value for r in acc))} (float64, "
+                           f"{len(acc)} model{'s' if len(acc) != 1 else ''})", True))
+    ratio = _nums(records, section="speed", method="autodiff", metric="cost_ratio")
+    if ratio:
+        r = max(ratio, key=lambda r: r.extra.get("n", 0))
+        ev.append(Evidence(f"a gradient costs {fmt_x(r.value)} one evaluation at n={r.extra.get('n')}", True))
+    caught = _gradcheck_share(records)
+    if caught:
+        ev.append(Evidence(caught, None))
+    return ev
+
+
+def _gradcheck_share(records):
+    """'our check catches k of N seeded bugs' from the gradient-check records, if present."""
+    gc = select(records, section="gradcheck")
+    share = [r for r in gc if _num(r) and r.metric in ("detection_rate", "caught_share", "share_caught")]
+    if share:
+        ours = [r for r in share if r.method in ("ours", "diffcompare", "gradcheck")] or share
+        r = max(ours, key=lambda r: r.value)
+        extra = f" ({r.extra['caught']} of {r.extra['bugs']})" if {"caught", "bugs"} <= set(r.extra) else ""
+        return f"the gradient check catches {r.value:.0%} of seeded gradient bugs{extra} ({r.method})"
+    return None
+
+
+def slide_rows(records):
+    rows = []
+    for (key, method, claim), build in zip(CLAIMS, (_numerical, _symbolic, _automatic)):
+        rows.append(Row(key, method, claim, [e for e in build(records) if e is not None]))
+    return rows
+
+
+def advice_lines(records):
+    """The "in practice" advice, each part with the numbers behind it."""
+    out = []
+    sw = select(records, section="swell")
+    ok = [r for r in sw if r.metric in ("status",) and r.value == "ok" and "depth" in r.extra]
+    line = f"In practice: {ADVICE[0]}"
+    if ok:
+        d = max(r.extra["depth"] for r in ok)
+        line += f" (here SymPy stayed within budget up to depth {d})"
+    out.append(line)
+    line = ADVICE[1]
+    share = _gradcheck_share(records)
+    if share:
+        line += f" Measured: {share}."
+    out.append(line)
+    return out
+
+
+def slide_text(records, source=""):
+    """The slide as plain text (what ``diffcompare slide`` prints)."""
+    lines = ["In summary" + (f"  [{source}]" if source else "")]
+    for row in slide_rows(records):
+        lines.append(f"- {row.method}: {row.claim}.")
+        for e in row.evidence or [Evidence("not measured in this run")]:
+            lines.append(f"      {'+' if e.supports else '~' if e.supports is False else '·'} {e.text}")
+    lines.append("")
+    lines.extend(advice_lines(records))
+    return "\n".join(lines)
+
+
+def slide_figure(records):
+    """The slide as a 16:9 matplotlib Figure."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=(12.8, 7.2))
+    fig.patch.set_facecolor("white")
+    fig.text(0.05, 0.93, "In summary", fontsize=26, weight="bold")
+    y = 0.84
+    for row in slide_rows(records):
+        fig.text(0.05, y, f"{row.method}:", fontsize=17, weight="bold")
+        fig.text(0.33, y, row.claim, fontsize=17)
+        y -= 0.045
+        for e in row.evidence or [Evidence("not measured in this run")]:
+            mark = "✓" if e.supports else "≈" if e.supports is False else "•"
+            for k, part in enumerate(textwrap.wrap(e.text, 95)):
+                fig.text(0.36, y, f"{mark if k == 0 else ' '} {part}", fontsize=11.5, color="#334")
+                y -= 0.033
+        y -= 0.02
+    y -= 0.01
+    for k, line in enumerate(advice_lines(records)):
+        for j, part in enumerate(textwrap.wrap(line, 110)):
+            fig.text(0.05, y, part, fontsize=13, weight="bold" if k == 0 and j == 0 else None,
+                     color="#143")
+            y -= 0.038
+    fig.text(0.05, 0.02, "Every number above comes from this run's records (diffcompare report).",
+             fontsize=9, color="#777")
+    return fig
