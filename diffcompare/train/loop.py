@@ -183,7 +183,8 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
     def checked(value, grads, epoch):
         if not math.isfinite(value):
             raise TrainingDivergedError(
-                f"training diverged at epoch {epoch}, step {t}: the loss is {value} "
+                f"training diverged at epoch {epoch}, step {t}: the loss its gradient is taken "
+                f"at is {value} "
                 f"({opt.name}, learning rate {lr:g}; try a smaller one)", epoch=epoch, step=t)
         for k, g in grads.items():
             if not np.all(np.isfinite(g)):
@@ -240,7 +241,7 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
                 else float(np.mean(step_losses[-len(batches):]))
             if not math.isfinite(loss):
                 raise TrainingDivergedError(
-                    f"training diverged at epoch {epoch}, step {t}: the loss is {loss} "
+                    f"training diverged at epoch {epoch}, after step {t}: the loss is {loss} "
                     f"({opt.name}, learning rate {lr:g}; try a smaller one)", epoch=epoch, step=t)
             history.append(loss)
             if progress is not None:
