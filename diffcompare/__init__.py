@@ -3,11 +3,12 @@ compared on accuracy, speed and stability."""
 from .api import EXACT_METHODS, FD_METHODS, METHODS, GradFn, evaluate, grad, value_and_grad
 from .errors import DiffcompareError
 from .tracer import trace
+from .gradcheck import gradcheck
 from .forward import jvp
 from . import models
 from .namespaces import AUTOGRAD, FORWARD, NUMPY, SYMPY, TRACER
 
 __version__ = "0.1.0"
-__all__ = ["METHODS", "EXACT_METHODS", "FD_METHODS", "grad", "value_and_grad", "trace",
+__all__ = ["gradcheck", "METHODS", "EXACT_METHODS", "FD_METHODS", "grad", "value_and_grad", "trace",
            "evaluate", "jvp", "GradFn", "DiffcompareError", "models", "NUMPY", "SYMPY", "TRACER",
            "FORWARD", "AUTOGRAD"]
