@@ -191,6 +191,27 @@ def test_central_trains_the_perceptron_too():
     assert abs(r.params["w"] - W_LS) < 1e-8
 
 
+@pytest.mark.skipif(not _has("symbolic"), reason="diffcompare.symbolic is not written yet (another helper's module)")
+def test_symbolic_minibatches_see_each_batch():
+    a = train("perceptron2", method="autodiff", optimizer="minibatch", batch_size=3, epochs=2,
+              record_trajectory=True)
+    b = train("perceptron2", method="symbolic", optimizer="minibatch", batch_size=3, epochs=2,
+              record_trajectory=True)
+    assert np.max(np.abs(np.array(a.trajectory) - np.array(b.trajectory))) <= 1e-12
+
+
+def test_zero_one_loss_gradients_and_training():
+    recs = experiments.losses(quick=True)
+    g = {(r.extra["loss"], r.extra["w"], r.method): r.value for r in recs if r.metric == "dL_dw"}
+    for m in ("autodiff", "autodiff-forward", "autograd"):
+        assert g[("zero_one", 0.0, m)] == 0.0 and g[("zero_one", 0.3, m)] == 0.0
+        assert g[("l2", 0.3, m)] == pytest.approx(g[("l2", 0.3, "autograd")], rel=1e-14)
+    if _has("numerical"):
+        assert abs(g[("zero_one", 0.0, "central")]) > 1e3       # a difference across the jump
+        assert g[("logistic", 0.3, "central")] == pytest.approx(g[("logistic", 0.3, "autograd")], rel=1e-7)
+    assert next(r.value for r in recs if r.metric == "w_moved") == 0.0
+
+
 def test_compiling_methods_get_one_gradient_per_batch(monkeypatch):
     # symbolic bakes the data in at make(): the loop must then build one gradient function
     # per distinct batch. Exercise that path with autodiff and check nothing changes.
@@ -303,7 +324,8 @@ def test_figures_render_from_records():
     figs = [fig_train.loss_curve({"a": [1.0, 0.5, 0.1]}),
             fig_train.lr_sweep(experiments.lr_sweep(quick=True)),
             fig_train.momentum_contours(experiments.momentum_vs_gd(quick=True)),
-            fig_train.sgd_vs_full(experiments.sgd_vs_full(quick=True))]
+            fig_train.sgd_vs_full(experiments.sgd_vs_full(quick=True)),
+            fig_train.smallest_perceptron(experiments.smallest_perceptron(quick=True))]
     if _has("numerical"):
         figs.append(fig_train.gradient_sources(
             experiments.gradient_sources(quick=True, models_=("perceptron",), steps=5)))

@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["loss_curve", "lr_sweep", "momentum_contours", "gradient_sources", "sgd_vs_full"]
+__all__ = ["loss_curve", "lr_sweep", "momentum_contours", "gradient_sources", "sgd_vs_full",
+           "smallest_perceptron", "digits", "FIGURES"]
 
 
 def _positive(h):
@@ -110,3 +111,27 @@ def sgd_vs_full(records):
     runs = [r for r in records if r.metric == "final_loss"]
     return loss_curve({r.setting: r.extra["history"] for r in runs},
                       title=f"{runs[0].model}: full batch vs SGD vs minibatch (same epochs)")
+
+
+def _history_of(records, metric):
+    r = next(r for r in records if r.metric == metric and "history" in r.extra)
+    return r
+
+
+def smallest_perceptron(records):
+    """The lecture's y = w x: loss per full-batch step down to the least-squares floor."""
+    r = _history_of(records, "w_final")
+    return loss_curve({f"autodiff, {r.setting} (w = {r.value:.6f})": r.extra["history"]},
+                      title="world's smallest perceptron: gradient descent", xlabel="step")
+
+
+def digits(records):
+    r = _history_of(records, "test_accuracy")
+    return loss_curve({f"{r.setting}: test accuracy {r.value:.3f}": r.extra["history"]},
+                      title="digits MLP trained with our tracer")
+
+
+# experiment name (diffcompare.train.experiments.EXPERIMENTS) -> figure of its records
+FIGURES = {"smallest_perceptron": smallest_perceptron, "gradient_sources": gradient_sources,
+           "lr_sweep": lr_sweep, "momentum_vs_gd": momentum_contours, "sgd_vs_full": sgd_vs_full,
+           "digits": digits}

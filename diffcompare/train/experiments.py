@@ -4,7 +4,7 @@ names its reference. Series a figure needs (loss curves, trajectories) ride in `
 """
 from __future__ import annotations
 
-import importlib
+import warnings
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from . import optimizers
 from .data import Problem, problem
 from .loop import TrainingDivergedError, train
 
-__all__ = ["EXPERIMENTS", "smallest_perceptron", "gradient_sources", "lr_sweep",
+__all__ = ["EXPERIMENTS", "smallest_perceptron", "losses", "gradient_sources", "lr_sweep",
            "momentum_vs_gd", "sgd_vs_full", "digits", "ill_conditioned", "all_records"]
 
 SECTION = "train"
@@ -197,7 +197,47 @@ def digits(quick=True, seed=0):
             _rec("mlp", "autodiff", "train_s", r.seconds, unit="s", setting=setting)]
 
 
-EXPERIMENTS = {"smallest_perceptron": smallest_perceptron, "gradient_sources": gradient_sources,
+# A +-1-labelled table for the classification losses (the lecture's y are all positive).
+PM_X = np.array([2.0, -1.0, 0.5, -3.0, 1.5, -0.25])
+PM_Y = np.array([1.0, -1.0, 1.0, -1.0, -1.0, 1.0])
+
+
+def losses(quick=True, ws=(0.3, 0.5, 0.0)):
+    """dL/dw of the perceptron y = w x under each loss, by gradient methods, on a +-1 table
+    at three points: w = 0.3 (smooth for every loss), w = 0.5 (sample x = 2, y = 1 sits on
+    the kink of l1 and hinge) and w = 0 (every sample sits on the zero-one loss's jump).
+    Zero-one is a metric: its derivative is 0 wherever it exists, so exact methods return 0
+    and gradient descent cannot move -- while a finite difference straddling the jump returns
+    O(1/h). At a kink each method picks its own one-sided answer. Reference: autograd."""
+    out = []
+    methods = ("autodiff", "autodiff-forward", "central", "forward", "autograd") if quick \
+        else api.METHODS
+    for loss in ("l2", "l1", "zero_one", "hinge", "logistic"):
+        m = models.get("perceptron", loss=loss, x=PM_X, y=PM_Y)
+        for w in ws:
+            for meth in methods:
+                why = _available(meth)
+                if why is None:
+                    try:
+                        with warnings.catch_warnings():   # autograd: "output independent of input"
+                            warnings.simplefilter("ignore")
+                            g = api.grad(m, meth)({"w": float(w)})["w"]
+                    except Exception as e:      # report, never hide the other methods
+                        why = f"failed: {type(e).__name__}: {e}"
+                if why is not None:
+                    out.append(_rec("perceptron", meth, "unavailable", why, setting=f"loss {loss}, w={w:g}"))
+                    continue
+                out.append(_rec("perceptron", meth, "dL_dw", float(g), setting=f"loss {loss}, w={w:g}",
+                                reference="autograd", loss=loss, w=float(w)))
+    r = train(problem("perceptron", "lecture", loss="zero_one", x=PM_X, y=PM_Y), optimizer="gd",
+              epochs=20, lr=0.1, params={"w": -0.5})
+    out.append(_rec("perceptron", "autodiff", "w_moved", abs(r.params["w"] + 0.5),
+                    setting="loss zero_one, gd lr 0.1, 20 epochs from w = -0.5",
+                    reference="start w = -0.5", final_loss=r.loss))
+    return out
+
+
+EXPERIMENTS = {"smallest_perceptron": smallest_perceptron, "losses": losses, "gradient_sources": gradient_sources,
                "lr_sweep": lr_sweep, "momentum_vs_gd": momentum_vs_gd, "sgd_vs_full": sgd_vs_full,
                "digits": digits}
 
