@@ -1,0 +1,480 @@
+"""Expression swell: how big a symbolic derivative gets with depth, measured past where SymPy
+can go. Produces plain rows / records; prints nothing.
+
+Per depth d (for ``logistic_map``, d is the number of steps n) a forked worker runs the
+steps below in order, each under the time budget (seconds per SymPy step). A step past its
+budget is marked "intractable at depth d (budget ...)", the worker is killed and a fresh one
+goes on with the next step; an intractable step (and what needs it) is skipped at deeper
+depths, while the DAG counts of the symbolic reverse sweep go on (they have their own,
+larger cap):
+
+    dag        reverse sweep of the primitive table on SymPy values: tree sizes (memoised
+               over the DAG, exact big integers) and DAG sizes of d/dp1 and of the gradient
+    diff1      sympy.diff w.r.t. the first parameter (w1, wa1, x): tree, DAG
+    diff       sympy.diff w.r.t. every parameter: summed tree, DAG
+    count_ops  count_ops of d/dp1 (walks the tree)
+    cse1, cse  sympy.cse of d/dp1 / of the gradient: ops after cse
+    lambdify   lambdify of the cse'd gradient, and its cost per call over one evaluation
+               of the (lambdified) model
+    nocse      lambdify of the gradient without cse (CPython's parser can refuse it: a result)
+    simplify1, simplify   sympy.simplify of d/dp1 / of the gradient: tree after
+"""
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from fractions import Fraction
+
+import numpy as np
+import sympy
+
+from . import models
+from .errors import BadOptionError
+from .records import Record
+from .symbolic import (_ctx, build, cse_ops, collapsed_ops, explicit_tree_size, flat_exprs,
+                       reverse_gradient, tree_size)
+
+__all__ = ["STEPS", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
+           "lecture_examples", "logistic_table", "auto_evaluation", "SWELL_MODELS"]
+
+STEPS = ("dag", "diff1", "diff", "count_ops", "cse1", "cse", "lambdify", "nocse", "simplify1", "simplify")
+NEEDS = {"count_ops": "diff1", "cse1": "diff1", "simplify1": "diff1",
+         "cse": "diff", "lambdify": "diff", "nocse": "diff", "simplify": "diff"}
+SWELL_MODELS = ("softplus_chain", "logistic_map", "mlp4", "softplus", "neuron")
+EXPLICIT_MAX = 20_000      # cross-check the memoised count by walking trees up to this size
+
+
+def depth_grid(max_depth, dense=12):
+    """1..dense, then steps of about x1.5 up to max_depth (always included)."""
+    ds = list(range(1, min(dense, max_depth) + 1))
+    d = ds[-1] if ds else 1
+    while d < max_depth:
+        d = min(max_depth, max(d + 1, int(round(d * 1.5 / 5.0)) * 5 if d >= 10 else int(d * 1.5)))
+        ds.append(d)
+    return ds
+
+
+def _model(name, depth, width):
+    if name == "logistic_map":
+        return models.get(name, n=depth)
+    if name == "softplus_chain":
+        return models.get(name, depth=depth, width=width)
+    raise BadOptionError(f"swell sweeps softplus_chain (depth) or logistic_map (n), got {name!r}")
+
+
+# --- the worker -----------------------------------------------------------------------------
+
+class _State:
+    def __init__(self, model):
+        self.model, self.params = model, model.params
+        self.me = build(model, self.params)
+        self.syms = self.me.flat_params()
+        self.p1 = self.syms[0]
+        self.cache = {}
+
+
+def _time(fn):
+    t0 = time.perf_counter()
+    r = fn()
+    return r, time.perf_counter() - t0
+
+
+def _args_values(st):
+    m, me = st.model, st.me
+    vals = [float(v) for v in st.params.values()] + [float(m.data[k]) for k in me.data_syms]
+    return me.flat_params() + me.data_args(), vals
+
+
+def _eval_cost(st, fn, vals):
+    from .compare import timeit
+    fexpr = st.cache.get("f_fn")
+    if fexpr is None:
+        args, _ = _args_values(st)
+        fexpr = st.cache["f_fn"] = sympy.lambdify(args, st.me.expr, modules="math", cse=True)
+    t_f = timeit(fexpr, *vals, repeats=5, min_time=0.02)
+    t_g = timeit(fn, *vals, repeats=5, min_time=0.02)
+    return t_g / t_f
+
+
+def _step(st, name):
+    c = st.cache
+    if name == "dag":
+        (grads, sweep_tape, tape), t = _time(lambda: reverse_gradient(st.model, st.params, st.me))
+        flat = flat_exprs(grads)
+        (t1,), dag1 = tree_size(flat[:1])
+        trees, dag = tree_size(flat)
+        ncol, ex = collapsed_ops(sweep_tape)
+        c["rev1"] = flat[0]
+        return {"rev_tree1": t1, "rev_dag1": dag1, "rev_tree": sum(trees), "rev_dag": dag,
+                "rev_s": t, "tape": len(tape), "collapsed": ncol, "collapsed_examples": ex}
+    if name == "diff1":
+        g, t = _time(lambda: sympy.diff(st.me.expr, st.p1))
+        c["g1"] = g
+        (t1,), dag1 = tree_size([g])
+        out = {"tree1": t1, "dag1": dag1, "diff1_s": t}
+        if t1 <= EXPLICIT_MAX:
+            out["tree1_explicit"] = explicit_tree_size(g)
+        if "rev1" in c:
+            out["rev_equal1"] = bool(c["rev1"] == g)
+        return out
+    if name == "diff":
+        g, t = _time(lambda: [sympy.diff(st.me.expr, s) for s in st.syms])
+        c["g"] = g
+        trees, dag = tree_size(g)
+        return {"tree": sum(trees), "dag": dag, "diff_s": t}
+    if name == "count_ops":
+        n, t = _time(lambda: int(sympy.count_ops(c["g1"])))
+        return {"count_ops1": n, "count_ops_s": t}
+    if name == "cse1":
+        r, t = _time(lambda: sympy.cse(c["g1"]))
+        return {"cse1_ops": cse_ops(*r), "cse1_s": t}
+    if name == "cse":
+        r, t = _time(lambda: sympy.cse(c["g"]))
+        c["cse"] = r
+        return {"cse_ops": cse_ops(*r), "cse_s": t}
+    if name == "lambdify":
+        args, vals = _args_values(st)
+        r = c.get("cse") or sympy.cse(c["g"])
+        fn, t = _time(lambda: sympy.lambdify(args, r[1], modules="math", cse=lambda e: r))
+        return {"lambdify_s": t, "cost_cse": _eval_cost(st, fn, vals)}
+    if name == "nocse":
+        args, vals = _args_values(st)
+        try:
+            fn, t = _time(lambda: sympy.lambdify(args, c["g"], modules="math", cse=False))
+        except (RecursionError, SyntaxError, MemoryError) as e:
+            return {"nocse_error": f"{type(e).__name__}: {str(e).splitlines()[0][:80]}"}
+        return {"lambdify_nocse_s": t, "cost_nocse": _eval_cost(st, fn, vals)}
+    if name == "simplify1":
+        g, t = _time(lambda: sympy.simplify(c["g1"]))
+        return {"simplify1_tree": tree_size([g])[0][0], "simplify1_s": t}
+    if name == "simplify":
+        g, t = _time(lambda: [sympy.simplify(e) for e in c["g"]])
+        return {"simplify_tree": sum(tree_size(g)[0]), "simplify_s": t}
+    raise KeyError(name)
+
+
+def _worker(conn, name, depth, width, steps):
+    # Deep expressions recurse deeply inside SymPy (free_symbols, printing): give the work a
+    # big stack in a thread of its own.
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(1 << 29)
+
+    def work():
+        try:
+            sympy.core.cache.clear_cache()
+            st = _State(_model(name, depth, width))
+            for s in steps:
+                dep = NEEDS.get(s)
+                if dep and ("g1" if dep == "diff1" else "g") not in st.cache:
+                    conn.send(("prep", s))
+                    _step(st, dep)
+                conn.send(("start", s))
+                conn.send(("done", s, _step(st, s)))
+        except BaseException as e:      # reported, never raised across the process boundary
+            conn.send(("error", f"{type(e).__name__}: {str(e)[:120]}"))
+        conn.send(("end",))
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    conn.close()
+
+
+def _run_depth(name, depth, width, steps, budget, dag_budget):
+    """Run ``steps`` for one depth; returns (results, statuses) where a status is
+    'intractable' (past the budget) or an error message."""
+    ctx = _ctx()
+    results, status = {}, {}
+    todo = list(steps)
+    while todo:
+        recv, send = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_worker, args=(send, name, depth, width, todo), daemon=True)
+        p.start()
+        send.close()
+        current, limit = None, budget * 3 + 10      # building + a recomputed prerequisite
+        try:
+            while True:
+                if not recv.poll(limit):
+                    if current is None:
+                        current = todo[0]
+                    status[current] = "intractable"
+                    todo = todo[todo.index(current) + 1:]
+                    break
+                msg = recv.recv()
+                if msg[0] == "start":
+                    current, limit = msg[1], (dag_budget if msg[1] == "dag" else budget)
+                elif msg[0] == "prep":
+                    current, limit = None, budget * 2 + 10
+                elif msg[0] == "done":
+                    results.update(msg[2])
+                    todo.remove(msg[1])
+                    current, limit = None, budget * 2 + 10
+                elif msg[0] == "error":
+                    if current is not None:
+                        status[current] = msg[1]
+                        todo = todo[todo.index(current) + 1:]
+                    else:
+                        status[todo[0]] = msg[1]
+                        todo = todo[1:]
+                    break
+                elif msg[0] == "end":
+                    todo = []
+                    break
+        except EOFError:
+            if todo:
+                status[current or todo[0]] = f"worker died (exit code {p.exitcode})"
+                todo = todo[todo.index(current) + 1:] if current in todo else todo[1:]
+        finally:
+            if p.is_alive():
+                p.kill()
+            p.join()
+            recv.close()
+    return results, status
+
+
+def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None, steps=STEPS,
+          dag_budget=None, progress=None):
+    """One row (dict) per depth with every measured count and time; an intractable step
+    leaves ``status[step] = 'intractable at depth d (budget B s)'`` and is skipped deeper."""
+    if max_depth < 1:
+        raise BadOptionError(f"max depth must be >= 1, got {max_depth}")
+    if budget <= 0:
+        raise BadOptionError(f"budget must be > 0 seconds, got {budget}")
+    _model(name, 1, width)
+    depths = depth_grid(max_depth) if depths is None else list(depths)
+    dag_budget = max(60.0, 10 * budget) if dag_budget is None else dag_budget
+    given_up = {}
+    rows = []
+    for i, d in enumerate(depths):
+        run = [s for s in steps if s not in given_up and NEEDS.get(s) not in given_up]
+        results, status = _run_depth(name, d, width, run, budget, dag_budget) if run else ({}, {})
+        row = {"depth": d, **results, "status": {}}
+        for s in steps:
+            if s in status:
+                msg = (f"intractable at depth {d} (budget {budget:g} s)" if status[s] == "intractable"
+                       else status[s])
+                row["status"][s] = msg
+                given_up.setdefault(s, d)
+            elif s in given_up:
+                row["status"][s] = f"skipped (intractable at depth {given_up[s]})"
+            elif NEEDS.get(s) in given_up:
+                row["status"][s] = f"skipped ({NEEDS[s]} intractable at depth {given_up[NEEDS[s]]})"
+        rows.append(row)
+        if progress is not None:
+            progress(i + 1, len(depths), d)
+    return rows
+
+
+# --- growth laws, fitted from the measurements ------------------------------------------------
+
+def _exact_poly(points, degree):
+    """The polynomial of ``degree`` through the first degree+1 points (exact rationals) if it
+    also goes through all the others, else None."""
+    if len(points) < degree + 2:
+        return None
+    d = sympy.Symbol("d")
+    poly = sympy.expand(sympy.interpolate([(x, sympy.Integer(y)) for x, y in points[:degree + 1]], d))
+    if all(poly.subs(d, x) == y for x, y in points):
+        return poly
+    return None
+
+
+def _law(rows, key, degrees=(1, 2, 3)):
+    pts = [(r["depth"], r[key]) for r in rows if isinstance(r.get(key), int)]
+    for deg in degrees:
+        p = _exact_poly(pts, deg)
+        if p is not None:
+            return p, len(pts), max(x for x, _ in pts)
+    return None, len(pts), max((x for x, _ in pts), default=0)
+
+
+def fit_laws(rows, name="softplus_chain", width=1):
+    """Plain-text findings fitted from the rows: exact polynomial laws where they hold on
+    every measured depth, else the growth factor per level and the reach of the counts."""
+    var = "n" if name == "logistic_map" else "d"
+    out = []
+    labels = {"tree1": f"tree of d/d{_p1(name, width)} (sympy.diff)", "dag1": f"DAG of d/d{_p1(name, width)}",
+              "tree": "tree of the full gradient (sympy.diff)", "dag": "DAG of the full gradient",
+              "cse1_ops": f"ops after cse of d/d{_p1(name, width)}", "tape": "autodiff tape length",
+              "rev_tree1": f"tree of d/d{_p1(name, width)} (reverse sweep)",
+              "rev_dag": "DAG of the gradient (reverse sweep)"}
+    for key, label in labels.items():
+        poly, n, top = _law(rows, key)
+        if poly is not None:
+            out.append(f"{label} = {str(poly).replace('d', var)}  (exact on all {n} measured {var} <= {top})")
+    # growth per level where no polynomial holds
+    for key in ("tree1", "rev_tree1"):
+        pts = [(r["depth"], r[key]) for r in rows if isinstance(r.get(key), int)]
+        if len(pts) >= 3 and _law(rows, key)[0] is None:
+            (d0, a), (d1, b) = pts[-2], pts[-1]
+            f = (b / a) ** (1.0 / (d1 - d0))
+            out.append(f"{labels[key]} grows x{f:.2f} per level at {var} = {d1}: {_big(b)} nodes "
+                       f"(DAG {rows[[r['depth'] for r in rows].index(d1)].get(key.replace('tree', 'dag'))})")
+            if name == "logistic_map":
+                c = b / (d1 * d1 * 2 ** d1)
+                c2 = b / (d1 * 2 ** d1)
+                out.append(f"  fitted at {var} = {d1}: {labels[key]} = {c:.3g}*n^2*2^n = {c2:.3g}*n*2^n")
+    last = rows[-1]
+    if "rev_tree" in last:
+        out.append(f"reach (reverse-sweep DAG, counted exactly): {var} = {last['depth']}: tree of "
+                   f"d/d{_p1(name, width)} {_big(last['rev_tree1'])}, gradient {_big(last['rev_tree'])}, "
+                   f"DAG {last['rev_dag']}, tape {last['tape']}")
+    for step in ("diff", "diff1", "simplify1", "simplify", "cse", "lambdify", "nocse"):
+        first = next((r for r in rows if step in r["status"] and r["status"][step].startswith("intractable")), None)
+        if first is not None:
+            out.append(f"SymPy gave up: {step} {first['status'][step]}")
+    for r in rows:
+        if "nocse_error" in r:
+            out.append(f"lambdify without cse crashed at {var} = {r['depth']}: {r['nocse_error']}")
+            break
+    costs = [(r["depth"], r.get("cost_nocse"), r.get("cost_cse")) for r in rows if r.get("cost_nocse")]
+    if costs:
+        d, a, b = costs[-1]
+        out.append(f"lambdified gradient at {var} = {d}: {a:.0f}x one evaluation without cse, "
+                   f"{b:.1f}x with cse")
+    if name == "softplus_chain" and width == 1:
+        out.append("the slide implies symbolic derivatives explode; measured, the lecture's chain "
+                   "grows polynomially (no value reused); the explosion comes with reuse (width 2, "
+                   "the logistic map)")
+    return out
+
+
+def _p1(name, width):
+    return "x" if name == "logistic_map" else ("wa1" if width == 2 else "w1")
+
+
+def _big(n):
+    if not isinstance(n, int):
+        return str(n)
+    if n < 10 ** 7:
+        return f"{n:,}"
+    s = str(n)
+    return f"{s[0]}.{s[1:3]}e{len(s) - 1}"
+
+
+# --- records for the report ------------------------------------------------------------------
+
+_UNITS = {"_s": "s", "cost": "x eval"}
+
+
+def rows_to_records(rows, name="softplus_chain", width=1, budget=None):
+    model = name if name == "logistic_map" else f"{name}(width={width})"
+    var = "n" if name == "logistic_map" else "depth"
+    recs = []
+    for r in rows:
+        setting = f"{var}={r['depth']}"
+        for k, v in r.items():
+            if k in ("depth", "status", "collapsed_examples"):
+                continue
+            method = "reverse-sweep" if k.startswith("rev_") else "autodiff" if k == "tape" else "symbolic"
+            unit = "s" if k.endswith("_s") else "x eval" if k.startswith("cost") else ""
+            recs.append(Record("swell", model, method, k, v, unit, setting,
+                               extra={"depth": r["depth"], "budget": budget}))
+        for k, msg in r["status"].items():
+            recs.append(Record("swell", model, "symbolic", f"{k}_status", msg, "", setting,
+                               extra={"depth": r["depth"], "budget": budget}))
+    for line in fit_laws(rows, name, width):
+        recs.append(Record("swell", model, "symbolic", "finding", line, "", ""))
+    return recs
+
+
+def swell_records(model_name="softplus_chain", max_depth=12, budget=20.0, width=1, quick=False,
+                  progress=None):
+    """The swell experiment as records (``quick``: depth <= 4, budget <= 2 s, ~2 s)."""
+    if quick:
+        max_depth, budget = min(max_depth, 4), min(budget, 2.0)
+        steps = ("dag", "diff1", "diff", "cse1", "cse")
+    else:
+        steps = STEPS
+    rows = sweep(model_name, max_depth, budget, width, steps=steps, progress=progress)
+    return rows_to_records(rows, model_name, width, budget)
+
+
+# --- the lecture's examples, the published table, SymPy's automatic evaluation --------------
+
+def lecture_examples():
+    """The slide's two derivatives, computed and printed in Mathematica's form. Returns a
+    list of (label, text) lines; the check against the slide's Out[11] is computed."""
+    from sympy.printing.mathematica import mathematica_code as mc
+    w, b, x, w1, w2, b1, b2 = sympy.symbols("w b x w1 w2 b1 b2", real=True)
+    f1 = sympy.log(1 + sympy.exp(w * x + b))
+    d1 = sympy.diff(f1, w)
+    e = sympy.exp(w * x + b)
+    slide = e * w / (1 + e)
+    right = e * x / (1 + e)
+    ok = sympy.simplify(d1 - right) == 0
+    slide_wrong = sympy.simplify(d1 - slide) != 0
+    f2 = sympy.log(1 + sympy.exp(w2 * sympy.log(1 + sympy.exp(w1 * x + b1)) + b2))
+    d2 = sympy.diff(f2, w1)
+    e1, e2 = sympy.exp(b1 + w1 * x), sympy.exp(b2 + w2 * sympy.log(1 + sympy.exp(b1 + w1 * x)))
+    slide19 = sympy.exp(b1 + b2 + w1 * x + w2 * sympy.log(1 + e1)) * w2 * x / ((1 + e1) * (1 + e2))
+    ok19 = sympy.simplify(sympy.expand(sympy.powsimp(d2 - slide19))) == 0
+    return [
+        ("In[11]", "D[Log[1 + Exp[w*x + b]], w]"),
+        ("Out", mc(d1)),
+        ("check", f"= x e^(wx+b)/(1+e^(wx+b)): {'yes' if ok else 'NO'}; the slide's Out[11] shows "
+                  f"w in the numerator where x belongs (d(wx+b)/dw = x): slide form "
+                  f"{'differs from' if slide_wrong else 'equals'} the derivative"),
+        ("In[19]", "D[Log[1 + Exp[w2*Log[1 + Exp[w1*x + b1]] + b2]], w1]"),
+        ("Out", mc(d2)),
+        ("check", f"equals the slide's Out[19] (exponentials merged): {'yes' if ok19 else 'NO'}"),
+    ]
+
+
+# Baydin, Pearlmutter, Radul & Siskind (JMLR 2018), Table 1: l_1 = x, l_{n+1} = 4 l_n (1 - l_n).
+# The published simplified derivatives, as coefficient lists (low order first) times a factor.
+BAYDIN_PUBLISHED = {
+    1: ("x", "1", "1", (1, [1])),
+    2: ("4x(1-x)", "4(1-x) - 4x", "4 - 8x", (4, [1, -2])),
+    3: ("16x(1-x)(1-2x)^2", "16(1-x)(1-2x)^2 - 16x(1-2x)^2 - 64x(1-x)(1-2x)",
+        "16(1 - 10x + 24x^2 - 16x^3)", (16, [1, -10, 24, -16])),
+    4: ("64x(1-x)(1-2x)^2(1-8x+8x^2)^2",
+        "128x(1-x)(-8+16x)(1-2x)^2(1-8x+8x^2) + 64(1-x)(1-2x)^2(1-8x+8x^2)^2 - 64x(1-2x)^2(1-8x+8x^2)^2 "
+        "- 256x(1-x)(1-2x)(1-8x+8x^2)^2",
+        "64(1 - 42x + 504x^2 - 2640x^3 + 7040x^4 - 9984x^5 + 7168x^6 - 2048x^7)",
+        (64, [1, -42, 504, -2640, 7040, -9984, 7168, -2048])),
+}
+
+
+def logistic_table():
+    """Rows for n = 1..4 (Baydin's numbering; our model runs n-1 steps): the published l_n,
+    d/dx and simplified form beside SymPy's l_n, sympy.diff and expand, their tree sizes, and
+    whether the expanded derivative equals the published polynomial exactly."""
+    from .namespaces import SYMPY
+    x = sympy.Symbol("x", real=True)
+    rows = []
+    for n, (pl, pd, ps, (k, coeffs)) in BAYDIN_PUBLISHED.items():
+        m = models.get("logistic_map", n=n - 1)
+        l = sympy.sympify(m({"x": x}, SYMPY))
+        dl = sympy.diff(l, x)
+        published = k * sum(c * x ** i for i, c in enumerate(coeffs))
+        rows.append({"n": n, "published_l": pl, "published_d": pd, "published_simplified": ps,
+                     "sympy_l": str(l), "sympy_d": str(dl), "sympy_expanded": str(sympy.expand(dl)),
+                     "tree_l": tree_size([l])[0][0], "tree_d": tree_size([dl])[0][0],
+                     "matches_published": sympy.expand(dl - published) == 0})
+    return rows
+
+
+def auto_evaluation(depth=4):
+    """SymPy's automatic evaluation, detected: a naive nest log(exp(w h + b)) collapses
+    (exp(log z) -> z rewrites happen as the expression is built), the lecture's
+    log(1 + exp(...)) does not. Returns (description, ops on the tape, ops collapsed, example)."""
+    from .symbolic import symbolic_tape
+    out = []
+
+    def naive(params, xp, x):
+        h = x
+        for k in range(1, depth + 1):
+            h = xp.log(xp.exp(params[f"w{k}"] * h + params[f"b{k}"]))
+        return h
+    naive_model = models.Model("naive_nest", naive, lambda rng: {}, {"x": 0.5})
+    params = {f"{k}{i}": 0.5 for i in range(1, depth + 1) for k in "wb"}
+    for label, m, p in ((f"naive nest log(exp(w h + b)), depth {depth}", naive_model, params),
+                        (f"lecture chain log(1 + exp(w h + b)), depth {depth}",
+                         models.get("softplus_chain", depth=depth), models.get("softplus_chain", depth=depth).params)):
+        st, tape = symbolic_tape(m, p)
+        n, ex = collapsed_ops(st)
+        out.append({"model": label, "tape": len(tape), "collapsed": n, "example": ex[0] if ex else "",
+                    "expr": str(st.entries[st.output][3])[:90]})
+    return out
