@@ -145,3 +145,14 @@ def test_records_quick_shape():
     recs = [r for r in gradcheck_records(quick=True) if r.method == "diffcompare"]
     fa = [r for r in recs if r.metric == "false_alarms"]
     assert len(fa) == 2 and all(r.value == 0 for r in fa)
+
+
+def test_figure_from_records():
+    from diffcompare.records import Record
+    from diffcompare.report.fig_gradcheck import fig_gradcheck
+    recs = [Record("gradcheck", "bugsuite", m, "detection_rate", v, "fraction", "float64, own suite")
+            for m, v in (("diffcompare", 1.0), ("scipy.check_grad", 0.8))]
+    recs += [Record("gradcheck", "bugsuite", "diffcompare", "false_alarms", 0, "count",
+                    "float64, own suite", extra={"correct": 10})]
+    fig = fig_gradcheck(recs)
+    assert len(fig.axes) == 2 and len(fig.axes[0].patches) == 2
