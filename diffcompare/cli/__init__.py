@@ -56,6 +56,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         sys.stderr.write("diffcompare: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # `diffcompare trace ... | head`: the reader left; say nothing more.
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
