@@ -60,11 +60,12 @@ def scaling_records(quick=False, methods=None, hidden=None, cap_s=None, progress
     largest sizes are left to reverse mode."""
     methods = tuple(api.METHODS if methods is None else methods)
     hidden = (HIDDEN_QUICK if quick else HIDDEN_FULL) if hidden is None else tuple(hidden)
-    cap_s = (0.01 if quick else 0.08) if cap_s is None else cap_s
+    cap_s = (0.05 if quick else 0.1) if cap_s is None else cap_s
     repeats, min_time = (3, 0.002) if quick else (5, 0.01)
-    # SymPy on an MLP builds one expression per weight over the whole batch: it is timed on
-    # the smallest size only, and its setup/evaluation split is shown on the chain below.
-    sym_max_hidden = min(hidden)
+    # SymPy on an MLP builds one expression per weight over the whole batch (seconds of
+    # setup): it is timed on the smallest size of a full run only; its setup/evaluation
+    # split is shown on the chain below.
+    sym_max_hidden = 0 if quick else min(hidden)
     out, stopped = [], {}
     for H in hidden:
         model = _speed_model(H)

@@ -45,7 +45,7 @@ def fixed_records():
              R("speed", "softplus_chain", "autodiff", "s_per_grad", 4e-5, "s", "depth=2", extra={"depth": 2})]
     recs.append(R("swell", "", "", build.FAILED, "not available in this build: no swell here",
                   extra={"kind": "unavailable"}))
-    recs.append(R("stability", "", "", build.FAILED, "ZeroDivisionError: boom", extra={"kind": "failed"}))
+    recs.append(R("fd_stability", "", "", build.FAILED, "ZeroDivisionError: boom", extra={"kind": "failed"}))
     return recs
 
 
@@ -176,7 +176,7 @@ def test_unwritable_output_is_one_line_and_exit_2(tmp_path):
 def test_render_from_records_file(tmp_path, capsys):
     src = tmp_path / "records.json"
     # a figure-less record set: this test is about the command, not the figures
-    src.write_text(to_json([r for r in fixed_records() if r.section in ("swell", "stability")], mode="fixed"))
+    src.write_text(to_json([r for r in fixed_records() if r.section in ("swell", "fd_stability")], mode="fixed"))
     assert main(["report", "--from-records", str(src), "--out", str(tmp_path / "r")]) == 0
     assert json.loads((tmp_path / "r" / "records.json").read_text())["meta"]["mode"] == "fixed"
     assert main(["report", "--only", "nope", "--out", str(tmp_path / "r")]) == 2

@@ -175,15 +175,21 @@ def _automatic(records):
 
 
 def _gradcheck_share(records):
-    """'our check catches k of N seeded bugs' from the gradient-check records, if present."""
+    """'our gradient check catches k of N seeded bugs ...' from the gradient-check records."""
     gc = select(records, section="gradcheck")
-    share = [r for r in gc if _num(r) and r.metric in ("detection_rate", "caught_share", "share_caught")]
-    if share:
-        ours = [r for r in share if r.method in ("ours", "diffcompare", "gradcheck")] or share
-        r = max(ours, key=lambda r: r.value)
-        extra = f" ({r.extra['caught']} of {r.extra['bugs']})" if {"caught", "bugs"} <= set(r.extra) else ""
-        return f"the gradient check catches {r.value:.0%} of seeded gradient bugs{extra} ({r.method})"
-    return None
+    det = [r for r in gc if _num(r) and r.metric == "detection_rate" and r.method == "diffcompare"]
+    if not det:
+        return None
+    parts = []
+    for r in det:
+        fa = next((x for x in gc if x.metric == "false_alarms" and x.method == r.method
+                   and x.setting == r.setting and _num(x)), None)
+        dt = r.setting.split(",")[0]
+        t = f"{r.extra.get('caught', '?')} of {r.extra.get('bugs', '?')} ({r.value:.0%}) in {dt}"
+        if fa is not None:
+            t += f" with {fa.value} false alarm{'s' if fa.value != 1 else ''}"
+        parts.append(t)
+    return "our gradient check catches seeded gradient bugs: " + "; ".join(parts)
 
 
 def slide_rows(records):
