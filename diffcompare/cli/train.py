@@ -28,6 +28,9 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="seed for init, sampling and the split")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="model option, e.g. --set hidden=64 --set activation=tanh (repeatable)")
+    p.add_argument("--blas-threads", type=int, default=1, metavar="N",
+                   help="BLAS threads during training (default 1: faster for these small "
+                        "products; 0 = leave BLAS alone)")
     p.add_argument("--json", action="store_true", help="print ONE JSON object on stdout")
     p.add_argument("--out", default=".", metavar="DIR", help="directory for the loss-curve PNG")
     p.add_argument("--no-plot", action="store_true", help="do not write the loss-curve PNG")
@@ -67,7 +70,7 @@ def run(args):
 
         res = train(args.model, args.data, method=args.grad, optimizer=args.optimizer,
                     epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
-                    progress=progress, **opts)
+                    progress=progress, blas_threads=args.blas_threads or None, **opts)
     out = res.as_dict()
     out.update(model=args.model, data=args.data)
     if not args.no_plot:

@@ -88,13 +88,15 @@ def gradient_sources(records):
     runs = [r for r in records if r.metric == "trajectory_max_diff"]
     names = list(dict.fromkeys(r.model for r in runs))
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
+    colors = {}      # one colour per method across the panels
     for ax, name in zip(axes[0], names):
         for r in runs:
             if r.model != name or r.method == "autodiff":
                 continue
             d = np.asarray(r.extra["per_step"], dtype=float)
             ax.plot(np.arange(1, len(d) + 1), np.maximum(d, 1e-18),
-                    "-" if r.extra.get("kind") == "exact" else "--", lw=1.3, label=r.method)
+                    "-" if r.extra.get("kind") == "exact" else "--", lw=1.3, label=r.method,
+                    color=colors.setdefault(r.method, f"C{len(colors) % 10}"))
         ax.set_yscale("log")
         ax.set_title(f"{name}: drift from the autodiff trajectory", fontsize=9)
         ax.set_xlabel("step")

@@ -168,7 +168,7 @@ def sgd_vs_full(quick=True, seed=0):
                                                                       ("minibatch", 32, 0.1))
     out = []
     for opt, bs, lr in runs:
-        r = train(prob, optimizer=opt, epochs=epochs, lr=lr, batch_size=bs, seed=seed)
+        r = train(prob, optimizer=opt, epochs=epochs, lr=lr, batch_size=bs, seed=seed, blas_threads=1)
         setting = f"{opt}, batch {r.batch_size or 'full'}, lr {lr:g}, {epochs} epochs"
         out.append(_rec(prob.model.name, "autodiff", "final_loss", r.loss, setting=setting,
                         optimizer=opt, history=r.history, steps=r.steps, step_losses=r.step_losses))
@@ -187,7 +187,8 @@ def digits(quick=True, seed=0):
     """An MLP 64-H-10 (ReLU, softmax cross-entropy) trained on scikit-learn's digits with our
     tracer's gradients and Adam (batch 200)."""
     hidden, epochs = (32, 20) if quick else (64, 40)
-    r = train("mlp", "digits", optimizer="adam", epochs=epochs, seed=seed, hidden=hidden)
+    r = train("mlp", "digits", optimizer="adam", epochs=epochs, seed=seed, hidden=hidden,
+              blas_threads=1)
     setting = f"64-{hidden}-10 relu, adam lr {r.lr:g}, batch 200, {epochs} epochs"
     ref = "held-out 20% of load_digits (359 images, seeded split)"
     return [_rec("mlp", "autodiff", "test_accuracy", r.test_accuracy, setting=setting, reference=ref,

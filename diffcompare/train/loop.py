@@ -115,11 +115,26 @@ def _resolve_batch(opt, prob, batch_size):
     return None
 
 
-def train(*args, **kwargs):
+def train(*args, blas_threads=None, **kwargs):
     # Overflow on the way to divergence is detected and reported by the loop itself (with
     # the step); numpy's RuntimeWarnings would only add noise.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), \
+            _blas_limit(blas_threads):
         return _train(*args, **kwargs)
+
+
+def _blas_limit(n):
+    """``blas_threads=n`` caps BLAS threads for the run: our products are small (a 200x64
+    batch), where threads cost more in synchronisation than they gain -- on a busy 2-core
+    machine multi-threaded OpenBLAS made a digits epoch ~8x slower. Restored afterwards."""
+    import contextlib
+    if n is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:          # scikit-learn's dependency; without it, leave BLAS alone
+        return contextlib.nullcontext()
+    return threadpool_limits(int(n))
 
 
 def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", epochs=None,
@@ -261,5 +276,8 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
     return res
 
 
-train.__doc__ = _train.__doc__
-train.__signature__ = __import__("inspect").signature(_train)
+train.__doc__ = _train.__doc__ + """
+    ``blas_threads``: cap BLAS threads during the run (None: leave BLAS alone)."""
+_sig = __import__("inspect").signature(_train)
+train.__signature__ = _sig.replace(parameters=[*_sig.parameters.values()][:-1] + [
+    __import__("inspect").Parameter("blas_threads", 3, default=None), _sig.parameters["model_options"]])
