@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import bugsuite  # noqa: E402
+from diffcompare import bugsuite  # noqa: E402
 
 from diffcompare.gradcheck import gradcheck  # noqa: E402
 

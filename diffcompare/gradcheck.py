@@ -515,16 +515,5 @@ def assert_gradcheck(f, params, grad=None, *, allow_inconclusive=True, **options
 def gradcheck_records(quick: bool = True):
     """Detection rate and false alarms per checker (ours and peers) and dtype, on the
     seeded-bug suite (see benchmarks/bench_gradcheck.py)."""
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "tests" / "bugsuite.py"
-    if not path.exists():
-        raise DiffcompareError(f"gradcheck_records needs the source checkout ({path} is missing)")
-    import sys
-    mod = sys.modules.get("diffcompare_bugsuite")
-    if mod is None:
-        spec = importlib.util.spec_from_file_location("diffcompare_bugsuite", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod          # dataclasses look their module up there
-        spec.loader.exec_module(mod)
-    return mod.records(quick)
+    from . import bugsuite
+    return bugsuite.records(quick)

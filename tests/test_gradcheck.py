@@ -12,8 +12,7 @@ from diffcompare.cli import main
 from diffcompare.gradcheck import (GradcheckError, GradcheckInputError, assert_gradcheck,
                                    gradcheck)
 
-sys.path.insert(0, str(Path(__file__).parent))
-import bugsuite  # noqa: E402
+from diffcompare import bugsuite  # noqa: E402
 
 FAST_KINDS = ["half", "sign", "transpose", "sigmoid-prime", "bias", "off-by-one", "wrong-axis",
               "rel-1e-4", "tiny-block-sign", "under-regulariser", "kink-near", "kink-at",
