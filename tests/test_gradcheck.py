@@ -2,7 +2,6 @@
 extremes, the asserting form, the pytest fixture, and the CLI's exit codes."""
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
