@@ -69,7 +69,7 @@ def _model(name, depth, width):
 class _State:
     def __init__(self, model):
         self.model, self.params = model, model.params
-        self.me = build(model, self.params)
+        self.me = build(model, self.params, real=False)   # same expressions, fast at depth
         self.syms = self.me.flat_params()
         self.p1 = self.syms[0]
         self.cache = {}
@@ -243,7 +243,7 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
         raise BadOptionError(f"budget must be > 0 seconds, got {budget}")
     _model(name, 1, width)
     depths = depth_grid(max_depth) if depths is None else list(depths)
-    dag_budget = max(60.0, 10 * budget) if dag_budget is None else dag_budget
+    dag_budget = max(30.0, 6 * budget) if dag_budget is None else dag_budget
     given_up = {}
     rows = []
     for i, d in enumerate(depths):

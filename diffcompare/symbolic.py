@@ -82,13 +82,13 @@ class ModelExpr:
         return out
 
 
-def _symbols(name, value):
+def _symbols(name, value, real=True):
     if isinstance(value, np.ndarray):
         arr = np.empty(value.shape, dtype=object)
         for idx in np.ndindex(value.shape):
-            arr[idx] = sympy.Symbol("_".join([name, *map(str, idx)]), real=True)
+            arr[idx] = sympy.Symbol("_".join([name, *map(str, idx)]), real=real)
         return arr
-    return sympy.Symbol(name, real=True)
+    return sympy.Symbol(name, real=real)
 
 
 def _sample_arrays(data):
@@ -103,21 +103,26 @@ def _sample_arrays(data):
     return arrs, n.pop()
 
 
-def build(f, params, per_sample=True, symbolic_scalars=True):
-    """Run ``f`` over SymPy symbols: see the module docstring for how data are treated."""
-    psyms = {k: _symbols(k, np.asarray(v) if isinstance(v, np.ndarray) else v)
+def build(f, params, per_sample=True, symbolic_scalars=True, real=True):
+    """Run ``f`` over SymPy symbols: see the module docstring for how data are treated.
+
+    ``real=False`` makes symbols without assumptions: the same expression for the
+    catalogue's chains, built far faster at depth (with real symbols, ``exp``'s evaluation
+    asks ``is_zero`` of its argument, which walks the whole uncached argument tree --
+    quadratic or worse in the depth)."""
+    psyms = {k: _symbols(k, np.asarray(v) if isinstance(v, np.ndarray) else v, real)
              for k, v in params.items()}
     data = dict(getattr(f, "data", {}) or {})
     kwargs, dsyms, rsyms, n = {}, {}, {}, 0
     if symbolic_scalars:
         for k, v in data.items():
             if isinstance(v, float):
-                dsyms[k] = kwargs[k] = sympy.Symbol(k, real=True)
+                dsyms[k] = kwargs[k] = sympy.Symbol(k, real=real)
     arrs, n_all = _sample_arrays(data)
     if arrs and per_sample:
         n = n_all
         for k, v in arrs.items():
-            rsyms[k] = kwargs[k] = _symbols(k, np.empty((1,) + v.shape[1:]))
+            rsyms[k] = kwargs[k] = _symbols(k, np.empty((1,) + v.shape[1:]), real)
     elif arrs:
         for k, v in arrs.items():
             kwargs[k] = np.array([exact(float(t)) for t in v.ravel()], dtype=object).reshape(v.shape)

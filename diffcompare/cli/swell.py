@@ -1,0 +1,104 @@
+"""diffcompare swell: how big symbolic derivatives get with depth, and where SymPy gives up."""
+from __future__ import annotations
+
+import json
+
+from ..errors import BadOptionError
+from ._common import add_model_arguments
+
+HELP = "measure symbolic expression swell with depth (tree, DAG, cse, simplify, tape, times)"
+
+_COLS = (("tree1", "tree d/dp1"), ("dag1", "DAG"), ("tree", "tree grad"), ("dag", "DAG grad"),
+         ("rev_tree1", "rev tree d/dp1"), ("rev_tree", "rev tree grad"), ("rev_dag", "rev DAG"),
+         ("count_ops1", "count_ops"), ("cse1_ops", "cse ops"), ("simplify1_tree", "simpl."),
+         ("tape", "tape"), ("diff_s", "diff s"), ("simplify1_s", "simpl. s"),
+         ("lambdify_s", "lambdify s"), ("cost_cse", "cost cse"), ("cost_nocse", "cost no cse"))
+
+
+def add_arguments(p):
+    add_model_arguments(p, default="softplus_chain")
+    p.add_argument("--max-depth", type=int, default=12, help="deepest level (steps n for logistic_map)")
+    p.add_argument("--budget", type=float, default=20.0, help="seconds per SymPy step (default 20)")
+    p.add_argument("--json", action="store_true", help="print the table as JSON, one object per depth")
+    p.add_argument("--out", default="reports/swell", help="directory for the plot (PNG)")
+    p.add_argument("--no-examples", action="store_true", help="skip the lecture's examples / published table")
+
+
+def _fmt(v):
+    from ..swell import _big
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return _big(v)
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return "" if v is None else str(v)
+
+
+def run(args):
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from .. import swell
+    from ..report.fig_swell import swell_figure
+    from ..report.io import save_figure
+
+    width = 1
+    for item in args.set:
+        key, _, val = item.partition("=")
+        if key != "width":
+            raise BadOptionError(f"swell takes --set width=1|2 only, got {item!r}")
+        try:
+            width = int(val)
+        except ValueError:
+            raise BadOptionError(f"width must be 1 or 2, got {val!r}") from None
+    if args.model not in ("softplus_chain", "logistic_map"):
+        raise BadOptionError(f"swell sweeps softplus_chain or logistic_map, got {args.model!r}")
+    err = Console(stderr=True)
+    with Progress(console=err, transient=True) as prog:
+        task = prog.add_task(f"{args.model} up to {args.max_depth}", total=None)
+        rows = swell.sweep(args.model, args.max_depth, args.budget, width,
+                           progress=lambda i, n, d: prog.update(task, completed=i, total=n,
+                                                                description=f"{args.model}: depth {d} done"))
+    laws = swell.fit_laws(rows, args.model, width)
+    var = "n" if args.model == "logistic_map" else "d"
+    png = Path(args.out) / f"swell_{args.model}_w{width}.png"
+    save_figure(swell_figure(rows, f"{args.model} (width {width}): expression swell", var), png)
+    if args.json:
+        print(json.dumps([{k: (str(v) if isinstance(v, int) and v > 2 ** 53 else v) for k, v in r.items()}
+                          for r in rows], indent=1))
+        return 0
+    out = Console(width=max(Console().width, 170))
+    if not args.no_examples:
+        if args.model == "softplus_chain":
+            for label, text in swell.lecture_examples():
+                out.print(f"[bold]{label}[/bold]  {text}", highlight=False, soft_wrap=True)
+            for r in swell.auto_evaluation():
+                out.print(f"auto-evaluation: {r['model']}: {r['collapsed']} of {r['tape']} ops collapsed"
+                          + (f" (e.g. {r['example']})" if r["example"] else ""), highlight=False)
+        else:
+            t = Table(title="logistic map vs Baydin et al. (JMLR 2018) Table 1 (l_1 = x)")
+            for c in ("n", "published d/dx (simplified)", "SymPy diff, expanded", "tree", "equal"):
+                t.add_column(c)
+            for r in swell.logistic_table():
+                t.add_row(str(r["n"]), r["published_simplified"], r["sympy_expanded"], str(r["tree_d"]),
+                          "yes" if r["matches_published"] else "NO")
+            out.print(t)
+    present = [(k, h) for k, h in _COLS if any(k in r for r in rows)]
+    t = Table(title=f"{args.model} width {width}: budget {args.budget:g} s per SymPy step")
+    t.add_column(var, justify="right")
+    for _, h in present:
+        t.add_column(h, justify="right")
+    for r in rows:
+        t.add_row(str(r["depth"]), *[_fmt(r.get(k)) for k, _ in present])
+    out.print(t)
+    out.print("(cost = lambdified gradient per call / one lambdified evaluation of the model; "
+              "rev = the primitive table's reverse sweep on SymPy values)", highlight=False)
+    for line in laws:
+        out.print("• " + line, highlight=False, soft_wrap=True)
+    out.print(f"plot: {png}", highlight=False)
+    return 0
