@@ -95,6 +95,19 @@ def _batches(opt, n, batch_size, rng):
     return [np.sort(perm[i:i + batch_size]) for i in range(0, n, batch_size)]
 
 
+def _epoch_views(model, keys, batches):
+    """Each batch's rows as views into ONE gathered copy of the epoch's data: one fancy
+    index per epoch instead of one per step (same rows in the same order, so the numbers are
+    bit-identical to indexing batch by batch)."""
+    if len(batches) < 2:
+        return None
+    order = np.concatenate(batches)
+    gathered = {k: model.data[k][order] for k in keys}
+    ends = np.cumsum([len(b) for b in batches])
+    starts = ends - [len(b) for b in batches]
+    return [{k: v[a:b] for k, v in gathered.items()} for a, b in zip(starts, ends)]
+
+
 def _resolve_batch(opt, prob, batch_size):
     if batch_size is not None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -170,10 +183,12 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
     def on_batch(p, xp):
         return model(p, xp, **current)
 
-    def vg_for(idx):
+    def vg_for(idx, view=None):
         if method not in _COMPILES:
             current.clear()
-            if idx is not None:
+            if view is not None:
+                current.update(view)
+            elif idx is not None:
                 current.update({k: model.data[k][idx] for k in keys})
             fn = cache.get("any")
             if fn is None:
@@ -245,9 +260,10 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
         state = opt.init(params)
         for epoch in range(1, epochs + 1):
             batches = _batches(opt, prob.n, bs, rng)
-            for idx in batches:
+            views = _epoch_views(model, keys, batches) if method not in _COMPILES else None
+            for j, idx in enumerate(batches):
                 t += 1
-                v, g = evaluate(vg_for(idx), params, epoch)
+                v, g = evaluate(vg_for(idx, views and views[j]), params, epoch)
                 step_losses.append(v)
                 params, state = opt.step(params, g, state, lr, t)
                 if trajectory is not None:
