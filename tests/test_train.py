@@ -330,3 +330,16 @@ def test_figures_render_from_records():
         figs.append(fig_train.gradient_sources(
             experiments.gradient_sources(quick=True, models_=("perceptron",), steps=5)))
     assert all(isinstance(f, Figure) for f in figs)
+
+
+def test_figures_pick_their_own_records_from_the_whole_section():
+    # the report hands every figure all of the section's records
+    from matplotlib.figure import Figure
+
+    from diffcompare.report import fig_train
+    E = experiments.EXPERIMENTS
+    allr = E["smallest_perceptron"](True) + E["lr_sweep"](True) + E["momentum_vs_gd"](True) + \
+        E["sgd_vs_full"](True) + E["gradient_sources"](True)   # both of the last two have final_loss
+    assert all(r.extra["experiment"] for r in allr)
+    for name in ("smallest_perceptron", "lr_sweep", "momentum_vs_gd", "sgd_vs_full", "gradient_sources"):
+        assert isinstance(fig_train.FIGURES[name](allr), Figure)

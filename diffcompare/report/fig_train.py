@@ -12,6 +12,14 @@ __all__ = ["loss_curve", "lr_sweep", "momentum_contours", "gradient_sources", "s
            "smallest_perceptron", "digits", "FIGURES"]
 
 
+def _mine(records, experiment):
+    """The records of one experiment (all of them if none is tagged, e.g. a direct call)."""
+    tagged = [r for r in records if r.extra.get("experiment") == experiment]
+    if tagged:
+        return tagged
+    return [r for r in records if "experiment" not in r.extra]
+
+
 def _positive(h):
     h = np.asarray(h, dtype=float)
     return np.where(np.isfinite(h) & (h > 0), h, np.nan)
@@ -34,6 +42,7 @@ def loss_curve(histories, title="training loss", xlabel="epoch", logy=True):
 
 def lr_sweep(records):
     """Loss per epoch at each learning rate (records from ``experiments.lr_sweep``)."""
+    records = _mine(records, "lr_sweep")
     fig, ax = plt.subplots(figsize=(6, 3.8))
     crit = next((r.value for r in records if r.metric == "critical_lr"), None)
     for r in records:
@@ -54,6 +63,7 @@ def lr_sweep(records):
 def momentum_contours(records):
     """Both trajectories (records from ``experiments.momentum_vs_gd``) over the contours of
     f = (a x² + b y²)/2."""
+    records = _mine(records, "momentum_vs_gd")
     runs = [r for r in records if r.metric == "steps_to_tol"]
     a, b = runs[0].extra["a"], runs[0].extra["b"]
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1.4, 1]})
@@ -85,6 +95,7 @@ def gradient_sources(records):
     """Max |θ − θ_autodiff| after each step, per gradient method (records from
     ``experiments.gradient_sources``); exact sources sit at rounding level, finite
     differences drift."""
+    records = _mine(records, "gradient_sources")
     runs = [r for r in records if r.metric == "trajectory_max_diff"]
     names = list(dict.fromkeys(r.model for r in runs))
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
@@ -110,6 +121,7 @@ def gradient_sources(records):
 def sgd_vs_full(records):
     """Full-batch loss per epoch for gd, one-sample SGD and minibatches (records from
     ``experiments.sgd_vs_full``)."""
+    records = _mine(records, "sgd_vs_full")
     runs = [r for r in records if r.metric == "final_loss"]
     return loss_curve({r.setting: r.extra["history"] for r in runs},
                       title=f"{runs[0].model}: full batch vs SGD vs minibatch (same epochs)")
@@ -122,12 +134,14 @@ def _history_of(records, metric):
 
 def smallest_perceptron(records):
     """The lecture's y = w x: loss per full-batch step down to the least-squares floor."""
+    records = _mine(records, "smallest_perceptron")
     r = _history_of(records, "w_final")
     return loss_curve({f"autodiff, {r.setting} (w = {r.value:.6f})": r.extra["history"]},
                       title="world's smallest perceptron: gradient descent", xlabel="step")
 
 
 def digits(records):
+    records = _mine(records, "digits")
     r = _history_of(records, "test_accuracy")
     return loss_curve({f"{r.setting}: test accuracy {r.value:.3f}": r.extra["history"]},
                       title="digits MLP trained with our tracer")

@@ -243,6 +243,21 @@ EXPERIMENTS = {"smallest_perceptron": smallest_perceptron, "losses": losses, "gr
                "digits": digits}
 
 
+def _tagged(name, fn):
+    """Every record says which experiment made it (``extra["experiment"]``), so a figure
+    handed all of the section's records picks out its own."""
+    def run(quick=True):
+        out = fn(quick)
+        for r in out:
+            r.extra.setdefault("experiment", name)
+        return out
+    run.__name__, run.__doc__ = fn.__name__, fn.__doc__
+    return run
+
+
+EXPERIMENTS = {name: _tagged(name, fn) for name, fn in EXPERIMENTS.items()}
+
+
 def all_records(quick=True):
     out = []
     for fn in EXPERIMENTS.values():
