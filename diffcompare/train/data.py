@@ -7,8 +7,9 @@ those), and, for classification, the test set and a predictor.
 Data names:
 
 ``lecture``  the lecture's tables: the 4-row x = 10, 2, 3.5, 1; y = 10.1, 1.9, 3.4, 1.1 for
-             ``perceptron`` (and, as column vectors, for ``mlp``); the catalogue's fixed
-             tables for ``perceptron2`` and ``mlp4``.
+             ``perceptron`` (and for ``mlp`` as column vectors divided by 10, so a tanh
+             MLP 1-8-1 starts in its working range); the catalogue's fixed tables for
+             ``perceptron2`` and ``mlp4``.
 ``digits``   scikit-learn's bundled 8x8 handwritten digits (``load_digits``, shipped in the
              wheel, no download): 1797 images, a fixed 80/20 train/test split by seed,
              pixels standardised with the training statistics, one-hot labels; for ``mlp``
