@@ -199,7 +199,7 @@ def _run_depth(name, depth, width, steps, budget, dag_budget):
                     if current is None:
                         current = todo[0]
                     status[current] = "intractable"
-                    todo = todo[todo.index(current) + 1:]
+                    todo = [s for s in todo[todo.index(current) + 1:] if NEEDS.get(s) != current]
                     break
                 msg = recv.recv()
                 if msg[0] == "start":
@@ -321,7 +321,7 @@ def fit_laws(rows, name="softplus_chain", width=1):
                    f"d/d{_p1(name, width)} {_big(last['rev_tree1'])}, gradient {_big(last['rev_tree'])}, "
                    f"DAG {last['rev_dag']}, tape {last['tape']}")
     for step in ("diff", "diff1", "simplify1", "simplify", "cse", "lambdify", "nocse"):
-        first = next((r for r in rows if step in r["status"] and r["status"][step].startswith("intractable")), None)
+        first = next((r for r in rows if step in r.get("status", {}) and r["status"][step].startswith("intractable")), None)
         if first is not None:
             out.append(f"SymPy gave up: {step} {first['status'][step]}")
     for r in rows:
@@ -371,7 +371,7 @@ def rows_to_records(rows, name="softplus_chain", width=1, budget=None):
             unit = "s" if k.endswith("_s") else "x eval" if k.startswith("cost") else ""
             recs.append(Record("swell", model, method, k, v, unit, setting,
                                extra={"depth": r["depth"], "budget": budget}))
-        for k, msg in r["status"].items():
+        for k, msg in r.get("status", {}).items():
             recs.append(Record("swell", model, "symbolic", f"{k}_status", msg, "", setting,
                                extra={"depth": r["depth"], "budget": budget}))
     for line in fit_laws(rows, name, width):

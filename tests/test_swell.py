@@ -1,0 +1,77 @@
+import time
+
+import pytest
+
+from diffcompare import swell
+from diffcompare.records import Record
+
+
+def test_chain_sweep_measures_the_exact_laws():
+    rows = swell.sweep("softplus_chain", 5, budget=5, steps=("dag", "diff1", "diff", "cse1"))
+    for r in rows:
+        d = r["depth"]
+        assert r["tree1"] == r["rev_tree1"] == r["tree1_explicit"] == 8 * d * d + 9 * d + 1
+        assert r["dag1"] == 8 * d + 3 and r["cse1_ops"] == 8 * d - 2 and r["tape"] == 5 * d
+        assert 3 * r["tree"] == 32 * d ** 3 + 63 * d ** 2 + 10 * d and r["rev_equal1"]
+    laws = swell.fit_laws(rows)
+    assert any("8*d**2 + 9*d + 1" in line for line in laws)
+    assert any("32*d**3/3 + 21*d**2 + 10*d/3" in line for line in laws)
+
+
+def test_logistic_map_counts_and_published_table():
+    rows = swell.sweep("logistic_map", 4, budget=5, steps=("dag", "diff1"))
+    assert [r["tape"] for r in rows] == [3, 6, 9, 12]
+    assert all(r["tree1"] == r["tree1_explicit"] for r in rows)
+    table = swell.logistic_table()
+    assert [r["n"] for r in table] == [1, 2, 3, 4] and all(r["matches_published"] for r in table)
+
+
+def test_dag_counts_go_past_sympy():
+    rows = swell.sweep("logistic_map", 60, budget=5, depths=[60], steps=("dag",))
+    assert rows[0]["rev_tree1"] > 10 ** 30 and rows[0]["rev_dag1"] < 1000
+
+
+def test_tiny_budget_reports_intractable_quickly_and_skips_deeper():
+    t0 = time.perf_counter()
+    rows = swell.sweep("softplus_chain", 40, budget=0.2, width=2, depths=[30, 40],
+                       steps=("diff", "cse"))
+    assert time.perf_counter() - t0 < 15
+    assert rows[0]["status"]["diff"] == "intractable at depth 30 (budget 0.2 s)"
+    assert rows[0]["status"]["cse"].startswith("skipped")
+    assert rows[1]["status"]["diff"] == "skipped (intractable at depth 30)"
+
+
+def test_lecture_examples_and_slide_typo():
+    ex = swell.lecture_examples()
+    out = [text for label, text in ex if label == "Out"]
+    checks = [text for label, text in ex if label == "check"]
+    assert out[0] == "x*Exp[b + w*x]/(Exp[b + w*x] + 1)"
+    assert checks[0].startswith("= x e^(wx+b)/(1+e^(wx+b)): yes")
+    assert "w in the numerator where x belongs" in checks[0] and "differs from" in checks[0]
+    assert checks[1].endswith("yes")
+
+
+def test_auto_evaluation_is_detected():
+    naive, chain = swell.auto_evaluation(depth=3)
+    assert naive["collapsed"] == 3 and "->" in naive["example"]
+    assert chain["collapsed"] == 0
+
+
+def test_records_for_the_report():
+    recs = swell.swell_records("softplus_chain", 3, budget=2, quick=True)
+    assert all(isinstance(r, Record) for r in recs)
+    assert any(r.metric == "tree1" and r.value == 100 and r.setting == "depth=3" for r in recs)
+    assert any(r.metric == "finding" for r in recs)
+
+
+def test_figure_from_rows_and_records():
+    from diffcompare.report.fig_swell import swell_figure
+    rows = [{"depth": 1, "tree1": 18, "rev_tree1": 10 ** 400}, {"depth": 2, "tree1": 51, "rev_tree1": 10 ** 401}]
+    assert swell_figure(rows).axes[0].get_yscale() == "linear"
+    recs = swell.rows_to_records(rows)
+    assert len(swell_figure(recs).axes[0].lines) == 2
+
+
+def test_depth_grid():
+    g = swell.depth_grid(2000)
+    assert g[:12] == list(range(1, 13)) and g[-1] == 2000 and g == sorted(set(g))
