@@ -33,6 +33,12 @@ HIDDEN_FULL = (2, 4, 8, 16, 32, 64)
 HIDDEN_QUICK = (2, 4, 8)
 DEPTHS_FULL = (1, 2, 3, 4)
 DEPTHS_QUICK = (1, 2)
+# SymPy runs under a time budget (past it: IntractableError, recorded as "failed")
+SYMBOLIC_BUDGET_S = 8.0
+
+
+def _options(method):
+    return {"budget": SYMBOLIC_BUDGET_S} if method == "symbolic" else {}
 
 
 def _speed_model(hidden):
@@ -83,7 +89,7 @@ def scaling_records(quick=False, methods=None, hidden=None, cap_s=None, progress
                 continue
             _progress(progress, f"speed: n={n}, {m}")
             try:
-                gf = api.grad(model, m)
+                gf = api.grad(model, m, **_options(m))
                 t0 = time.perf_counter()
                 g = gf(params)
                 first = time.perf_counter() - t0
@@ -131,7 +137,7 @@ def symbolic_records(quick=False, depths=None, progress=None):
         for m in ("symbolic", "autodiff"):
             _progress(progress, f"speed: symbolic chain depth {d}, {m}")
             try:
-                gf = api.grad(model, m)
+                gf = api.grad(model, m, **_options(m))
                 gf(params)
                 s = timeit(gf, params, repeats=repeats, min_time=min_time)
             except (ImportError, DiffcompareError) as e:

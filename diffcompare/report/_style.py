@@ -25,5 +25,6 @@ def style(method):
 def finite_records(records):
     """Records with a finite numeric value (drop failures, text, nan/inf)."""
     import math
+    # exact big ints (expression sizes) are finite but overflow float(): test floats only
     return [r for r in records if isinstance(r.value, (int, float)) and not isinstance(r.value, bool)
-            and math.isfinite(r.value)]
+            and (isinstance(r.value, int) or math.isfinite(r.value))]

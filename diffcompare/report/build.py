@@ -102,7 +102,7 @@ def _views(records, sections, dpi):
     from .sections import SECTIONS
     sections = SECTIONS if sections is None else sections
     failed = failed_sections(records)
-    views = []
+    views, jobs = [], []
     for s in sections:
         v = SectionView(s.key, s.title, s.intro)
         mine = [r for r in records if r.section == s.key]
@@ -115,20 +115,52 @@ def _views(records, sections, dpi):
         elif not mine and not s.derived:
             v.status, v.message = "not run", "no records for this section in this run"
         if v.status in ("ok",):
-            for name, build, caption in s.figures(records):
-                try:
-                    png = io.figure_png(build(), dpi=dpi)
-                except Exception as e:        # noqa: BLE001 -- a broken figure is reported, not fatal
-                    v.problems.append(f"figure {name} could not be drawn: {type(e).__name__}: {e}")
-                    continue
-                v.figures.append((f"{s.key}_{name}.png", png, caption))
+            try:
+                for name, build, caption in s.figures(records):
+                    jobs.append((v, name, build, caption))
+            except Exception as e:            # noqa: BLE001 -- a broken figure list is reported, not fatal
+                v.problems.append(f"figures could not be listed: {type(e).__name__}: {e}")
             try:
                 v.conclusions = list(s.conclude(records))
                 v.tables = list(s.tables(records)) if s.tables else []
             except Exception as e:            # noqa: BLE001
                 v.problems.append(f"conclusions could not be computed: {type(e).__name__}: {e}")
         views.append(v)
+    for (v, name, _, caption), (ok, got) in zip(jobs, _draw_all([j[2] for j in jobs], dpi)):
+        if ok:
+            v.figures.append((f"{v.key}_{name}.png", got, caption))
+        else:
+            v.problems.append(f"figure {name} could not be drawn: {got}")
     return views
+
+
+_BUILDERS = []
+
+
+def _draw(i, dpi):
+    try:
+        return True, io.figure_png(_BUILDERS[i](), dpi=dpi)
+    except Exception as e:                    # noqa: BLE001
+        return False, f"{type(e).__name__}: {e}"
+
+
+def _draw_all(builders, dpi):
+    """PNG bytes of every figure, drawn by two forked workers when the machine has two CPUs
+    (drawing, not measuring, is then the slow part of a quick report). Falls back to
+    drawing in this process."""
+    import multiprocessing as mp
+    global _BUILDERS
+    _BUILDERS = list(builders)
+    try:
+        if len(_BUILDERS) > 2 and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
+                return list(pool.map(_draw, range(len(_BUILDERS)), [dpi] * len(_BUILDERS)))
+        return [_draw(i, dpi) for i in range(len(_BUILDERS))]
+    except (OSError, RuntimeError, ImportError):
+        return [_draw(i, dpi) for i in range(len(_BUILDERS))]
+    finally:
+        _BUILDERS = []
 
 
 def render(records, meta=None, sections=None, dpi=100):

@@ -57,7 +57,8 @@ def fmt_x(x):
 
 
 def _isnum(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    # exact big ints (expression sizes) are finite but overflow float(): test floats only
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and (isinstance(v, int) or math.isfinite(v))
 
 
 def _num(r):
@@ -247,9 +248,69 @@ def _conclude_speed(records):
 
 # --- sections owned by other modules (looked up by name) ---------------------------------
 
+# The full run's swell sweeps: the lecture's nested log-exp (width 1: no value reused) and
+# its width-2 variant (each unit reads both units below), each SymPy step under a budget
+# (past it: "intractable at depth d", then skipped deeper). Quick: width 1, depth <= 4.
+SWELL_FULL = ({"width": 1, "max_depth": 10, "budget": 1.0},
+              {"width": 2, "max_depth": 7, "budget": 1.0})
+
+
 def _run_swell(quick, progress):
-    fn = _find("swell", "swell_section_records", "section_records", "swell_records")
-    return _call(fn, quick, progress)
+    fn = _find("swell", "swell_records")
+    out = []
+    for kw in ({"width": 1},) if quick else SWELL_FULL:
+        kw = dict(kw)
+        if "progress" in inspect.signature(fn).parameters:
+            kw["progress"] = lambda i, n, d, *a, w=kw["width"]: progress(
+                f"symbolic blow-up: width {w}, depth {d} ({i}/{n})")
+        out += list(fn("softplus_chain", quick=quick, **kw))
+    return out
+
+
+def _figs_swell(records):
+    rs = select(records, section="swell")
+    figs = []
+    for model in dict.fromkeys(r.model for r in rs if r.model):
+        mine = [r for r in rs if r.model == model]
+        var = "n" if model == "logistic_map" else "depth"
+
+        def build(mine=mine, model=model, var=var):
+            from .fig_swell import swell_figure
+            return swell_figure(mine, title=f"Expression swell of {model}'s derivative (log scale)", var=var)
+        tag = "".join(c for c in model if c.isalnum() or c == "_")
+        figs.append((f"sizes_{tag}", build,
+                     f"{model}: sizes against depth, log10 scale - the derivative's tree (what a printed "
+                     "formula shows), its DAG, ops after cse, and our autodiff tape."))
+    if any(r.metric.endswith("_s") and _num(r) for r in rs):
+        from .fig_speed import fig_swell_time
+        figs.append(("time", lambda: fig_swell_time(rs), "Seconds per SymPy step against depth "
+                                                        "(a step past its budget stops there)."))
+    return figs
+
+
+def _conclude_swell(records):
+    rs = select(records, section="swell")
+    out = []
+    for model in dict.fromkeys(r.model for r in rs if r.model):
+        mine = [r for r in rs if r.model == model]
+        parts = []
+        for metric, what in (("tree", "gradient tree (sympy.diff)"), ("rev_tree", "gradient tree (reverse sweep, counted on the DAG)"),
+                             ("dag", "its DAG"), ("cse_ops", "ops after cse"), ("tape", "our autodiff tape")):
+            got = [r for r in mine if r.metric == metric and _num(r) and "depth" in r.extra]
+            if got:
+                r = max(got, key=lambda r: r.extra["depth"])
+                parts.append(f"{what} {_big(r.value)} at depth {r.extra['depth']}")
+        if parts:
+            out.append(f"{model}: " + "; ".join(parts) + ".")
+        out += [f"{model}: {r.value}" for r in mine if r.metric == "finding" and isinstance(r.value, str)]
+    return out
+
+
+def _big(n):
+    if isinstance(n, int) and n >= 10 ** 7:
+        s = str(n)
+        return f"{s[0]}.{s[1:3]}e{len(s) - 1}"
+    return f"{n:,}" if isinstance(n, int) else f"{n:.3g}"
 
 
 def _run_stability(quick, progress):
@@ -286,6 +347,25 @@ def _run_training(quick, progress):
     for name, fn in exps.items():       # one at a time, so the progress bar says which
         progress(f"training: {name}")
         out += list(fn(quick))
+    return out
+
+
+def _figs_training(records):
+    """One figure per training experiment present, from fig_train's FIGURES map (captions
+    are the figure functions' first docstring lines)."""
+    try:
+        from . import fig_train
+    except ImportError:
+        return []
+    rs = select(records, section="train")
+    present = {r.extra.get("experiment") for r in rs}
+    out = []
+    for name, fn in getattr(fig_train, "FIGURES", {}).items():
+        if name not in present:
+            continue
+        doc = " ".join((fn.__doc__ or name.replace("_", " ")).split())
+        caption = doc.split(". ")[0].rstrip(".") + "."
+        out.append((name, (lambda fn=fn: fn(rs)), caption))
     return out
 
 
@@ -424,9 +504,7 @@ SECTIONS = [
     Section("swell", "Symbolic blow-up",
             "Expression size of the symbolic derivative (tree, DAG, after cse) against our "
             "tape, by depth of the nested model, and the time to differentiate.",
-            _run_swell, _figs_from("fig_swell", ("sizes", "fig_sizes", "Expression size vs depth."),
-                                   ("time", "fig_time", "Time to differentiate vs depth.")),
-            _conclude_generic("swell")),
+            _run_swell, _figs_swell, _conclude_swell),
     Section("speed", "Speed",
             "Time per gradient against the number of parameters, and what one gradient costs "
             "in evaluations of the model.",
@@ -442,14 +520,7 @@ SECTIONS = [
     Section("train", "Training",
             "The same model trained with each gradient source; learning rates, momentum, SGD "
             "vs batch, digits.",
-            _run_training, _figs_from("fig_train",
-                                      ("gradient_sources", "gradient_sources",
-                                       "Parameter drift from the reference trajectory, per gradient source."),
-                                      ("lr_sweep", "lr_sweep", "Gradient descent on the perceptron at several "
-                                                               "learning rates."),
-                                      ("momentum", "momentum_contours", "Gradient descent and momentum on an "
-                                                                        "ill-conditioned quadratic."),
-                                      ("sgd_vs_full", "sgd_vs_full", "Full batch, minibatch and SGD on perceptron2.")),
+            _run_training, _figs_training,
             _conclude_training),
     Section("gradcheck", "Gradient checks",
             "Seeded bugs in hand-written gradients: what share each check catches, and its "

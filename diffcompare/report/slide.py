@@ -90,7 +90,8 @@ class Row:
 
 
 def _num(r):
-    return isinstance(r.value, (int, float)) and not isinstance(r.value, bool) and math.isfinite(r.value)
+    v = r.value
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and (isinstance(v, int) or math.isfinite(v))
 
 
 def _nums(records, **where):
@@ -125,23 +126,32 @@ def _numerical(records):
     return ev
 
 
+def _big(n):
+    if isinstance(n, int) and n >= 10 ** 7:
+        s = str(n)
+        return f"{s[0]}.{s[1:3]}e{len(s) - 1}"
+    return f"{n:,}" if isinstance(n, int) else f"{n:.3g}"
+
+
 def _symbolic(records):
     ev = [_loc(records, "symbolic")]
     sw = select(records, section="swell")
-    tree = [r for r in sw if _num(r) and r.metric in ("tree_size", "tree") and "depth" in r.extra]
+    tree = [r for r in sw if _num(r) and r.metric == "tree" and "depth" in r.extra]
     if tree:
-        r = max(tree, key=lambda r: (r.extra["depth"], r.value))
-        dag = [x for x in sw if _num(x) and x.metric in ("dag_size", "dag") and x.extra.get("depth") == r.extra["depth"]
-               and x.model == r.model]
-        t = f"derivative tree of {r.value:,} nodes at depth {r.extra['depth']} ({r.model})"
-        if dag:
-            t += f", {dag[0].value:,} as a DAG"
+        r = max(tree, key=lambda r: r.extra["depth"])
+        d = r.extra["depth"]
+        same = {x.metric: x.value for x in sw if _num(x) and x.extra.get("depth") == d and x.model == r.model}
+        t = f"gradient as a tree: {_big(r.value)} nodes at depth {d} ({r.model})"
+        if "dag" in same:
+            t += f"; as a DAG {_big(same['dag'])}"
+        if "tape" in same:
+            t += f"; our tape {_big(same['tape'])} ops"
         ev.append(Evidence(t, False))
-    intr = [r for r in sw if r.metric in ("intractable", "status") and r.value == "intractable"]
-    if intr:
-        r = min(intr, key=lambda r: r.extra.get("depth", 1e9))
-        ev.append(Evidence(f"intractable from depth {r.extra.get('depth', '?')} ({r.model}"
-                           f"{', budget ' + fmt_s(r.extra['budget']) if 'budget' in r.extra else ''})", True))
+    stops = [r for r in sw if r.metric.endswith("_status") and isinstance(r.value, str)
+             and r.value.startswith("intractable")]
+    if stops:
+        r = min(stops, key=lambda r: r.extra.get("depth", 1e9))
+        ev.append(Evidence(f"{r.metric[:-len('_status')]} {r.value}", True))
     acc = _nums(records, section="accuracy", method="symbolic", metric="rel_error")
     if acc:
         ev.append(Evidence(f"error {fmt_err(max(r.value for r in acc if r.extra.get('dtype') == 'float64'))} "
@@ -203,11 +213,15 @@ def advice_lines(records):
     """The "in practice" advice, each part with the numbers behind it."""
     out = []
     sw = select(records, section="swell")
-    ok = [r for r in sw if r.metric in ("status",) and r.value == "ok" and "depth" in r.extra]
     line = f"In practice: {ADVICE[0]}"
-    if ok:
-        d = max(r.extra["depth"] for r in ok)
-        line += f" (here SymPy stayed within budget up to depth {d})"
+    diffs = [r for r in sw if r.metric == "diff_s" and _num(r) and "depth" in r.extra]
+    if diffs:
+        r = max(diffs, key=lambda r: r.extra["depth"])
+        line += (f" Measured: sympy.diff of the whole gradient still finished at depth {r.extra['depth']} "
+                 f"({fmt_s(r.value)}, {r.model})")
+        stop = [x for x in sw if x.metric == "diff_status" and isinstance(x.value, str)
+                and x.value.startswith("intractable")]
+        line += f"; {stop[0].value}." if stop else "."
     out.append(line)
     line = ADVICE[1]
     share = _gradcheck_share(records)
