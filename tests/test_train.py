@@ -159,6 +159,28 @@ def test_sgd_vs_full_batch_records():
     assert loss["sgd"] < loss["gd"]          # 6x the updates for the same passes over the data
 
 
+def test_every_optimizer_on_the_lecture_mlp():
+    recs = experiments.EXPERIMENTS["optimizers"](True)
+    final = {r.extra["optimizer"]: r.value for r in recs if r.metric == "final_loss"}
+    start = next(r.extra["history"][0] for r in recs if r.metric == "final_loss")
+    assert set(final) == set(optimizers.OPTIMIZERS)
+    # Adadelta's steps start at sqrt(eps) = 1e-3 scale and grow: it is the slow one here
+    assert all(v < 0.01 * start for k, v in final.items() if k != "adadelta")
+    assert final["adadelta"] < 0.1 * start
+    assert min(final, key=final.get) == "lbfgs"
+
+
+def test_progress_reports_each_epoch_and_fractions_of_long_ones(monkeypatch):
+    seen = []
+    train("perceptron2", optimizer="sgd", epochs=2, progress=lambda e, n, l: seen.append((e, n)))
+    assert seen == [(1, 2), (2, 2)]
+    clock = iter(np.arange(0.0, 100.0, 1.0))         # every step "takes" one second
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: float(next(clock)))
+    seen.clear()
+    train("perceptron2", optimizer="sgd", epochs=1, progress=lambda e, n, l: seen.append(e))
+    assert seen[0] == pytest.approx(1 / 6) and seen[-1] == 1
+
+
 # --- gradient sources --------------------------------------------------------------------
 
 EXACT = [m for m in api.EXACT_METHODS if m != "symbolic"] + [

@@ -66,7 +66,7 @@ def run(args):
 
         def progress(epoch, epochs, loss):
             bar.update(task, completed=epoch, total=epochs,
-                       status=f"epoch {epoch}/{epochs}  loss {loss:.4g}")
+                       status=f"epoch {epoch:.4g}/{epochs}  loss {loss:.4g}")
 
         res = train(args.model, args.data, method=args.grad, optimizer=args.optimizer,
                     epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 __all__ = ["loss_curve", "lr_sweep", "momentum_contours", "gradient_sources", "sgd_vs_full",
-           "smallest_perceptron", "digits", "FIGURES"]
+           "smallest_perceptron", "optimizers", "digits", "FIGURES"]
 
 
 def _mine(records, experiment):
@@ -127,6 +127,14 @@ def sgd_vs_full(records):
                       title=f"{runs[0].model}: full batch vs SGD vs minibatch (same epochs)")
 
 
+def optimizers(records):
+    """Loss per epoch of every optimizer (records from ``experiments.optimizers_compare``)."""
+    records = _mine(records, "optimizers")
+    runs = [r for r in records if r.metric == "final_loss"]
+    return loss_curve({r.setting.rsplit(",", 1)[0]: r.extra["history"] for r in runs},
+                      title=f"{runs[0].model} on the lecture table: every optimizer, same start")
+
+
 def _history_of(records, metric):
     r = next(r for r in records if r.metric == metric and "history" in r.extra)
     return r
@@ -150,4 +158,4 @@ def digits(records):
 # experiment name (diffcompare.train.experiments.EXPERIMENTS) -> figure of its records
 FIGURES = {"smallest_perceptron": smallest_perceptron, "gradient_sources": gradient_sources,
            "lr_sweep": lr_sweep, "momentum_vs_gd": momentum_contours, "sgd_vs_full": sgd_vs_full,
-           "digits": digits}
+           "optimizers": optimizers, "digits": digits}

@@ -15,7 +15,7 @@ from .data import Problem, problem
 from .loop import TrainingDivergedError, train
 
 __all__ = ["EXPERIMENTS", "smallest_perceptron", "losses", "gradient_sources", "lr_sweep",
-           "momentum_vs_gd", "sgd_vs_full", "digits", "ill_conditioned", "all_records"]
+           "momentum_vs_gd", "sgd_vs_full", "optimizers_compare", "digits", "ill_conditioned", "all_records"]
 
 SECTION = "train"
 LS_REF = "least squares w = Σxy/Σx²"
@@ -183,6 +183,29 @@ def sgd_vs_full(quick=True, seed=0):
     return out
 
 
+OPTIMIZER_LRS = {"gd": 0.5, "sgd": 0.2, "minibatch": 0.3, "schedule": 1.0, "momentum": 0.1,
+                 "adagrad": 0.1, "adadelta": 1.0, "adam": 0.02, "lbfgs": 1.0}
+
+
+def optimizers_compare(quick=True, seed=0):
+    """Every optimizer on the same small problem (a tanh MLP 1-8-1 on the lecture's table,
+    scaled by 1/10) from the same start, each at a hand-picked learning rate
+    (``OPTIMIZER_LRS``): the loss per epoch, the number of steps, and the final loss. L-BFGS
+    stops when scipy declares convergence. Learning rates were tuned by hand once; the
+    comparison says what each rule does here, not which is best in general."""
+    epochs = 60 if quick else 400
+    prob = problem("mlp", "lecture")
+    out = []
+    for opt, lr in OPTIMIZER_LRS.items():
+        r = train(prob, optimizer=opt, lr=lr, epochs=epochs, seed=seed)
+        setting = f"{opt}, lr {lr:g}, batch {r.batch_size or 'full'}, {epochs} epochs"
+        out.append(_rec("mlp", "autodiff", "final_loss", r.loss, setting=setting, optimizer=opt,
+                        history=r.history, steps=r.steps))
+        out.append(_rec("mlp", "autodiff", "gradient_evals", r.steps, unit="evaluations",
+                        setting=setting, optimizer=opt))
+    return out
+
+
 def digits(quick=True, seed=0):
     """An MLP 64-H-10 (ReLU, softmax cross-entropy) trained on scikit-learn's digits with our
     tracer's gradients and Adam (batch 200)."""
@@ -240,7 +263,7 @@ def losses(quick=True, ws=(0.3, 0.5, 0.0)):
 
 EXPERIMENTS = {"smallest_perceptron": smallest_perceptron, "losses": losses, "gradient_sources": gradient_sources,
                "lr_sweep": lr_sweep, "momentum_vs_gd": momentum_vs_gd, "sgd_vs_full": sgd_vs_full,
-               "digits": digits}
+               "optimizers": optimizers_compare, "digits": digits}
 
 
 def _tagged(name, fn):

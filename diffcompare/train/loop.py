@@ -13,7 +13,9 @@ all steps; ``symbolic`` differentiates (and compiles) once in its ``make``, with
 saw then, so it gets one gradient function per distinct batch (cached) -- never a stale
 batch.
 
-Computation only: nothing is printed; a ``progress(epoch, epochs, loss)`` callback reports.
+Computation only: nothing is printed; a ``progress(epoch, epochs, loss)`` callback reports
+after each epoch (and, within an epoch longer than 0.25 s, with a fractional ``epoch`` and
+the last batch loss).
 """
 from __future__ import annotations
 
@@ -258,6 +260,7 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
         epochs_done = epoch_box[0]
     else:
         state = opt.init(params)
+        last_report = [time.perf_counter()]
         for epoch in range(1, epochs + 1):
             batches = _batches(opt, prob.n, bs, rng)
             views = _epoch_views(model, keys, batches) if method not in _COMPILES else None
@@ -268,6 +271,10 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
                 params, state = opt.step(params, g, state, lr, t)
                 if trajectory is not None:
                     trajectory.append(flatten(params))
+                if progress is not None and time.perf_counter() - last_report[0] > 0.25:
+                    # a long epoch (finite differences on digits) reports its fraction too
+                    last_report[0] = time.perf_counter()
+                    progress(epoch - 1 + (j + 1) / len(batches), epochs, v)
             loss = _full_loss(prob.model, params) if history_mode == "full" or epoch == epochs \
                 else float(np.mean(step_losses[-len(batches):]))
             if not math.isfinite(loss):
