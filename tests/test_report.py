@@ -79,7 +79,7 @@ def test_conclusions_are_computed_from_the_records(files):
     assert "2499 times per gradient at n=1249" in md         # evals record
     assert "3.0-3.1 evaluations per gradient" in md          # autodiff cost ratio 3e-4/1e-4, 6e-4/2e-4
     assert "4.0 more digits in float32" in md                # log10(4.25e-7 / 4.2e-11)
-    assert "setup pays off after 5e+04 gradients" in md      # 0.25 / 5e-6
+    assert "catches up with the tracer after 7.14e+03 gradients" in md   # 0.25 / (4e-5 - 5e-6)
     assert "SymPy derivative at 50 digits (mpmath)" in md    # reference named
 
 
@@ -195,3 +195,32 @@ def test_quick_report_end_to_end(tmp_path, capsys):
     # every figure file is embedded in the page
     html = (out / "index.html").read_text()
     assert html.count("data:image/png;base64,") == len(os.listdir(out / "figures")) >= 4
+
+
+def test_swell_and_gradcheck_conclusions_from_records():
+    R = Record
+    m = "softplus_chain(width=2)"
+    recs = [R("swell", m, "symbolic", "tree", 30100, "", "depth=4", extra={"depth": 4}),
+            R("swell", m, "reverse-sweep", "rev_tree", 2826226, "", "depth=7", extra={"depth": 7}),
+            R("swell", m, "autodiff", "tape", 99, "", "depth=7", extra={"depth": 7}),
+            R("swell", m, "symbolic", "diff_status", "intractable at depth 5 (budget 1 s)", "", "depth=5",
+              extra={"depth": 5}),
+            R("swell", m, "symbolic", "finding", "SymPy gave up: diff intractable at depth 5 (budget 1 s)"),
+            R("swell", m, "symbolic", "finding", "tape length = 14*d + 1"),
+            R("gradcheck", "bugsuite", "diffcompare", "detection_rate", 0.75, "", "float32, own suite",
+              "seeded bugs", {"caught": 3, "bugs": 4, "missed": ["rel-1e-4/bug/float32/s0:pass"]}),
+            R("gradcheck", "bugsuite", "diffcompare", "false_alarms", 0, "", "float32, own suite", "",
+              {"correct": 5, "inconclusive": 1}),
+            R("gradcheck", "bugsuite", "peer", "detection_rate", None, "", "float32, own suite",
+              "skipped: peer is not installed")]
+    sw = " ".join(sections._conclude_swell(recs))
+    assert "2,826,226 at depth 7" in sw and "our autodiff tape 99 at depth 7" in sw
+    assert "SymPy gave up - diff intractable at depth 5 (budget 1 s)." in sw and "14*d + 1" in sw
+    gc = " ".join(sections._conclude_gradcheck(recs))
+    assert "diffcompare catches 3/4 (75%), 0 false alarms on 5 correct gradients (1 inconclusive)" in gc
+    assert "peer skipped: peer is not installed" in gc and "rel-1e-4 in float32 (1 case, status pass)" in gc
+    from diffcompare.report.slide import slide_text
+    text = slide_text(recs)
+    assert "2,826,226 nodes at depth 7" in text and "our tape 99 ops" in text
+    assert "intractable at depth 5 (budget 1 s)" in text
+    assert "catches 3 of 4 seeded gradient bugs (75%" in text and "0 false alarms on 5 correct" in text

@@ -144,6 +144,11 @@ def _draw(i, dpi):
         return False, f"{type(e).__name__}: {e}"
 
 
+def _ignore_sigint():
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _draw_all(builders, dpi):
     """PNG bytes of every figure, drawn by two forked workers when the machine has two CPUs
     (drawing, not measuring, is then the slow part of a quick report). Falls back to
@@ -154,8 +159,16 @@ def _draw_all(builders, dpi):
     try:
         if len(_BUILDERS) > 2 and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods():
             from concurrent.futures import ProcessPoolExecutor
-            with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
-                return list(pool.map(_draw, range(len(_BUILDERS)), [dpi] * len(_BUILDERS)))
+            pool = ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork"),
+                                       initializer=_ignore_sigint)
+            try:
+                got = list(pool.map(_draw, range(len(_BUILDERS)), [dpi] * len(_BUILDERS)))
+            except BaseException:
+                # Ctrl-C: the workers ignore SIGINT; drop the queued figures and go
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
+            return got
         return [_draw(i, dpi) for i in range(len(_BUILDERS))]
     except (OSError, RuntimeError, ImportError):
         return [_draw(i, dpi) for i in range(len(_BUILDERS))]

@@ -235,11 +235,20 @@ def _conclude_speed(records):
         d = max(r.extra["depth"] for r in sym)
         setup = [r.value for r in sym if r.metric == "setup_s" and r.extra["depth"] == d]
         call = [r.value for r in sym if r.metric == "s_per_grad" and r.extra["depth"] == d]
+        ad = [r.value for r in rs if r.model == "softplus_chain" and r.method == "autodiff"
+              and r.metric == "s_per_grad" and r.extra["depth"] == d]
         if setup and call:
-            out.append(f"SymPy at depth {d}: setup {fmt_s(setup[0])}, then {fmt_s(call[0])} per gradient "
-                       f"- the setup pays off after {setup[0] / call[0]:.3g} gradients.")
-    for r in select(records, section="speed", metric="skipped"):
-        out.append(f"{r.method}: {r.value}.")
+            line = f"SymPy at depth {d}: setup {fmt_s(setup[0])}, then {fmt_s(call[0])} per gradient"
+            if ad and ad[0] > call[0]:
+                line += (f" against {fmt_s(ad[0])} for our tracer: it catches up with the tracer after "
+                         f"{setup[0] / (ad[0] - call[0]):.3g} gradients.")
+            elif ad:
+                line += f", no faster than our tracer ({fmt_s(ad[0])}): the setup never pays off."
+            out.append(line)
+    stopped = [r for r in select(records, section="speed", metric="skipped")]
+    if stopped:
+        out.append("Stopped where one gradient grows past the time cap (they grow ~n): "
+                   + ", ".join(f"{r.method} after n={r.extra.get('n', '?')}" for r in stopped) + ".")
     failed = {r.method: r.value for r in select(records, section="speed", metric="failed")}
     for m, msg in failed.items():
         out.append(f"{m}: {msg}")
@@ -302,7 +311,11 @@ def _conclude_swell(records):
                 parts.append(f"{what} {_big(r.value)} at depth {r.extra['depth']}")
         if parts:
             out.append(f"{model}: " + "; ".join(parts) + ".")
-        out += [f"{model}: {r.value}" for r in mine if r.metric == "finding" and isinstance(r.value, str)]
+        finds = [r.value for r in mine if r.metric == "finding" and isinstance(r.value, str)]
+        gave = [f[len("SymPy gave up: "):] for f in finds if f.startswith("SymPy gave up: ")]
+        out += [f"{model}: {f}" for f in finds if not f.startswith("SymPy gave up: ")]
+        if gave:
+            out.append(f"{model}: SymPy gave up - " + "; ".join(gave) + ".")
     return out
 
 
@@ -394,9 +407,15 @@ def _conclude_training(records):
             worst = max(fd, key=fd.get)
             line += f", finite differences up to {fmt_err(fd[worst])} ({worst})"
         out.append(line + ".")
+    refused = {}
     for r in rs:
-        if r.metric == "unavailable":
-            out.append(f"{r.method} on {r.model}: {r.value}")
+        if r.metric in ("unavailable", "failed") and isinstance(r.value, str):
+            refused.setdefault((r.method, r.value.split(":", 1)[0] if ":" in r.value else r.value), []).append(r)
+    for (m, _), lst in refused.items():
+        cases = list(dict.fromkeys(f"{r.model} ({r.setting})" if r.setting else r.model for r in lst))
+        where = ", ".join(cases[:3]) + (f", ... {len(cases) - 3} more" if len(cases) > 3 else "")
+        out.append(f"{m} could not train {len(lst)} case{'s' if len(lst) != 1 else ''} [{where}]: "
+                   f"{lst[0].value}")
     crit = [r for r in num if r.metric == "critical_lr"]
     sweep = [r for r in rs if r.metric == "w_error" and "lr" in r.extra]
     if crit and sweep:
@@ -409,13 +428,14 @@ def _conclude_training(records):
         tol = next(r.reference for r in num if r.metric == "steps_to_tol")
         out.append(f"Momentum on an ill-conditioned quadratic: {steps['momentum']} steps to {tol} "
                    f"against {steps['gd']} for plain gradient descent.")
-    fl = [r for r in num if r.metric == "final_loss" and r.model == "perceptron2" and "optimizer" in r.extra]
+    fl = [r for r in num if r.metric == "final_loss" and r.extra.get("experiment") == "sgd_vs_full"]
     if fl:
-        out.append("SGD vs batch (perceptron2, same epochs): final loss "
-                   + ", ".join(f"{r.extra['optimizer']} {r.value:.3g}" for r in fl) + ".")
+        out.append(f"SGD vs batch ({fl[0].model}, same epochs): final loss "
+                   + ", ".join(f"{r.setting} {r.value:.3g}" for r in fl) + ".")
     acc = [r for r in num if r.metric == "test_accuracy"]
-    if acc:
-        r = acc[0]
+    dig = [r for r in acc if r.extra.get("experiment") == "digits"] or acc
+    if dig:
+        r = max(dig, key=lambda r: r.value)
         out.append(f"Digits: {r.value:.1%} test accuracy ({r.setting}; {r.reference}).")
     return out
 
@@ -449,10 +469,20 @@ def _conclude_gradcheck(records):
             parts.append(t)
         if parts:
             out.append(f"{dt}: " + "; ".join(parts) + ".")
-    missed = [(r.method, r.setting, m) for r in rs if r.metric == "detection_rate" and r.method == "diffcompare"
-              for m in (r.extra.get("missed") or [])]
+    missed = {}
+    for r in rs:
+        if r.metric == "detection_rate" and r.method == "diffcompare":
+            for m in r.extra.get("missed") or []:
+                # "name/bug/dtype/seed:status" -> grouped by bug name and status
+                name, _, rest = str(m).partition("/")
+                status = str(m).rsplit(":", 1)[-1] if ":" in str(m) else "?"
+                dtype = next((p for p in str(m).split("/") if p.startswith("float")), "")
+                missed.setdefault((name, dtype, status), 0)
+                missed[(name, dtype, status)] += 1
     if missed:
-        out.append("Missed by our check: " + ", ".join(f"{m} ({s})" for _, s, m in missed) + ".")
+        out.append("Missed by our check: " + "; ".join(
+            f"{name} in {dt} ({k} case{'s' if k != 1 else ''}, status {st})" for (name, dt, st), k in missed.items())
+            + " - bugs below the dtype's resolution.")
     return out
 
 

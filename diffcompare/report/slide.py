@@ -136,22 +136,27 @@ def _big(n):
 def _symbolic(records):
     ev = [_loc(records, "symbolic")]
     sw = select(records, section="swell")
-    tree = [r for r in sw if _num(r) and r.metric == "tree" and "depth" in r.extra]
+    tree = [r for r in sw if _num(r) and r.metric in ("tree", "rev_tree") and "depth" in r.extra]
     if tree:
-        r = max(tree, key=lambda r: r.extra["depth"])
+        r = max(tree, key=lambda r: r.value)
         d = r.extra["depth"]
         same = {x.metric: x.value for x in sw if _num(x) and x.extra.get("depth") == d and x.model == r.model}
-        t = f"gradient as a tree: {_big(r.value)} nodes at depth {d} ({r.model})"
-        if "dag" in same:
-            t += f"; as a DAG {_big(same['dag'])}"
+        t = f"the gradient as a tree: {_big(r.value)} nodes at depth {d} ({r.model})"
+        dag = same.get("dag", same.get("rev_dag"))
+        if dag is not None:
+            t += f"; as a DAG {_big(dag)}"
         if "tape" in same:
             t += f"; our tape {_big(same['tape'])} ops"
-        ev.append(Evidence(t, False))
-    stops = [r for r in sw if r.metric.endswith("_status") and isinstance(r.value, str)
+        ev.append(Evidence(t, True))
+    stops = [r for r in sw if r.metric == "diff_status" and isinstance(r.value, str)
              and r.value.startswith("intractable")]
-    if stops:
-        r = min(stops, key=lambda r: r.extra.get("depth", 1e9))
-        ev.append(Evidence(f"{r.metric[:-len('_status')]} {r.value}", True))
+    for r in stops:
+        ev.append(Evidence(f"sympy.diff of the gradient {r.value} ({r.model})", True))
+    simp = [r for r in sw if r.metric == "simplify_status" and isinstance(r.value, str)
+            and r.value.startswith("intractable")]
+    if simp:
+        r = min(simp, key=lambda r: r.extra.get("depth", 1e9))
+        ev.append(Evidence(f"sympy.simplify {r.value} ({r.model})", True))
     acc = _nums(records, section="accuracy", method="symbolic", metric="rel_error")
     if acc:
         ev.append(Evidence(f"error {fmt_err(max(r.value for r in acc if r.extra.get('dtype') == 'float64'))} "
@@ -190,16 +195,17 @@ def _gradcheck_share(records):
     det = [r for r in gc if _num(r) and r.metric == "detection_rate" and r.method == "diffcompare"]
     if not det:
         return None
-    parts = []
-    for r in det:
-        fa = next((x for x in gc if x.metric == "false_alarms" and x.method == r.method
-                   and x.setting == r.setting and _num(x)), None)
-        dt = r.setting.split(",")[0]
-        t = f"{r.extra.get('caught', '?')} of {r.extra.get('bugs', '?')} ({r.value:.0%}) in {dt}"
-        if fa is not None:
-            t += f" with {fa.value} false alarm{'s' if fa.value != 1 else ''}"
-        parts.append(t)
-    return "our gradient check catches seeded gradient bugs: " + "; ".join(parts)
+    caught = sum(int(r.extra.get("caught", 0)) for r in det)
+    bugs = sum(int(r.extra.get("bugs", 0)) for r in det)
+    fa = [x for x in gc if x.metric == "false_alarms" and x.method == "diffcompare" and _num(x)]
+    parts = ", ".join(f"{r.extra.get('caught', '?')}/{r.extra.get('bugs', '?')} in {r.setting}" for r in det)
+    t = f"our gradient check catches {caught} of {bugs} seeded gradient bugs ({caught / bugs:.0%}: {parts})" \
+        if bugs else f"our gradient check: {parts}"
+    if fa:
+        alarms = sum(x.value for x in fa)
+        correct = sum(int(x.extra.get("correct", 0)) for x in fa)
+        t += f", with {alarms} false alarm{'s' if alarms != 1 else ''} on {correct} correct gradients"
+    return t
 
 
 def slide_rows(records):
@@ -214,14 +220,20 @@ def advice_lines(records):
     out = []
     sw = select(records, section="swell")
     line = f"In practice: {ADVICE[0]}"
-    diffs = [r for r in sw if r.metric == "diff_s" and _num(r) and "depth" in r.extra]
-    if diffs:
+    parts = []
+    for model in dict.fromkeys(r.model for r in sw if r.metric == "diff_s"):
+        diffs = [r for r in sw if r.model == model and r.metric == "diff_s" and _num(r) and "depth" in r.extra]
+        if not diffs:
+            continue
         r = max(diffs, key=lambda r: r.extra["depth"])
-        line += (f" Measured: sympy.diff of the whole gradient still finished at depth {r.extra['depth']} "
-                 f"({fmt_s(r.value)}, {r.model})")
-        stop = [x for x in sw if x.metric == "diff_status" and isinstance(x.value, str)
+        t = f"{model} up to depth {r.extra['depth']} ({fmt_s(r.value)})"
+        stop = [x for x in sw if x.model == model and x.metric == "diff_status" and isinstance(x.value, str)
                 and x.value.startswith("intractable")]
-        line += f"; {stop[0].value}." if stop else "."
+        if stop:
+            t += f", {stop[0].value}"
+        parts.append(t)
+    if parts:
+        line += " Measured: sympy.diff of the whole gradient finished for " + "; ".join(parts) + "."
     out.append(line)
     line = ADVICE[1]
     share = _gradcheck_share(records)
@@ -248,26 +260,33 @@ def slide_figure(records):
     import textwrap
 
     import matplotlib.pyplot as plt
-    fig = plt.figure(figsize=(12.8, 7.2))
-    fig.patch.set_facecolor("white")
-    fig.text(0.05, 0.93, "In summary", fontsize=26, weight="bold")
-    y = 0.84
-    for row in slide_rows(records):
-        fig.text(0.05, y, f"{row.method}:", fontsize=17, weight="bold")
-        fig.text(0.33, y, row.claim, fontsize=17)
-        y -= 0.045
+    rows, advice = slide_rows(records), advice_lines(records)
+    # lay out in inches from the top, then size the figure to fit (at least 16:9)
+    items, y = [], 0.5
+    items.append((0.6, y, "In summary", dict(fontsize=26, weight="bold")))
+    y += 0.75
+    for row in rows:
+        items.append((0.6, y, f"{row.method}:", dict(fontsize=17, weight="bold")))
+        items.append((4.2, y, row.claim, dict(fontsize=17)))
+        y += 0.42
         for e in row.evidence or [Evidence("not measured in this run")]:
             mark = "✓" if e.supports else "≈" if e.supports is False else "•"
-            for k, part in enumerate(textwrap.wrap(e.text, 95)):
-                fig.text(0.36, y, f"{mark if k == 0 else ' '} {part}", fontsize=11.5, color="#334")
-                y -= 0.033
-        y -= 0.02
-    y -= 0.01
-    for k, line in enumerate(advice_lines(records)):
-        for j, part in enumerate(textwrap.wrap(line, 110)):
-            fig.text(0.05, y, part, fontsize=13, weight="bold" if k == 0 and j == 0 else None,
-                     color="#143")
-            y -= 0.038
-    fig.text(0.05, 0.02, "Every number above comes from this run's records (diffcompare report).",
+            for k, part in enumerate(textwrap.wrap(e.text, 92)):
+                items.append((4.5, y, f"{mark if k == 0 else ' '} {part}", dict(fontsize=11.5, color="#334")))
+                y += 0.25
+        y += 0.18
+    y += 0.1
+    for k, line in enumerate(advice):
+        for j, part in enumerate(textwrap.wrap(line, 115)):
+            items.append((0.6, y, part, dict(fontsize=13, color="#143",
+                                             weight="bold" if k == 0 and j == 0 else "normal")))
+            y += 0.3
+        y += 0.08
+    height = max(7.2, y + 0.5)
+    fig = plt.figure(figsize=(12.8, height))
+    fig.patch.set_facecolor("white")
+    for x, yy, text, kw in items:
+        fig.text(x / 12.8, 1 - yy / height, text, va="top", **kw)
+    fig.text(0.6 / 12.8, 0.15 / height, "Every number above comes from this run's records (diffcompare report).",
              fontsize=9, color="#777")
     return fig
