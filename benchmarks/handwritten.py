@@ -10,13 +10,14 @@ by hand -- no tape, no boxes, no dispatch. Same model, same loss, same numbers::
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 __all__ = ["mlp_value_and_grad", "for_model"]
 
 
 def _act(z, activation):
     if activation == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
+        return expit(z)                  # 1/(1 + exp(-z)), stably: the table's sigmoid too
     if activation == "tanh":
         return np.tanh(z)
     return np.maximum(z, 0.0)

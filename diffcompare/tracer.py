@@ -55,6 +55,9 @@ class Tape:
         The partials are evaluated in namespace ``xp`` (NUMPY by default; SYMPY on a tape
         recorded over SymPy values builds the derivative as an expression DAG)."""
         root = self.output if root is None else root
+        # On numbers, a constant partial (add: 1, sub: -1) is not multiplied in; SymPy keeps
+        # the table's literal form.
+        consts = _CONSTANT if xp is None or xp is _NP else {}
         xp = _NP if xp is None else xp
         entries, bars, done = self.entries, {root: seed}, {}
         pop = bars.pop
@@ -63,21 +66,28 @@ class Tape:
             if ybar is None:
                 continue
             prim, links, args, out, kw = entries[i]
-            if keep or prim is None:
-                done[i] = ybar
             if prim is None:
+                done[i] = ybar
                 continue
+            if keep:
+                done[i] = ybar
             rules = prim.partials
             if rules is not None:                    # elementwise: ybar * local partial
+                c = consts.get(prim.name)
                 for k, p in links:
-                    g = ybar * rules[k](xp, out, *args)
-                    if g.__class__ is not float:
-                        g = unbroadcast(g, args[k])
+                    if c is None:
+                        g = ybar * rules[k](xp, out, *args)
+                    else:
+                        g = ybar if c[k] == 1.0 else -ybar if c[k] == -1.0 else ybar * c[k]
+                    if g.__class__ is not float:     # undo broadcasting, unless shapes agree
+                        a = args[k]
+                        if g.__class__ is not _ARRAY or a.__class__ is not _ARRAY or g.shape != a.shape:
+                            g = unbroadcast(g, a)
                     bars[p] = bars[p] + g if p in bars else g
             elif prim.vjps is not None:              # structural: explicit vjp
-                vjps, kw = prim.vjps, kw or {}
+                vjps = prim.vjps
                 for k, p in links:
-                    g = vjps[k](ybar, out, *args, **kw)
+                    g = vjps[k](ybar, out, *args, **kw) if kw else vjps[k](ybar, out, *args)
                     bars[p] = bars[p] + g if p in bars else g
             # else: no gradient (step, sign) -- the cotangent stops here
         return done
@@ -243,6 +253,23 @@ def traced(prim):
 _ADD, _SUB, _MUL, _DIV, _POW, _NEG, _MATMUL, _GETITEM, _TRANSPOSE = (
     TABLE[n] for n in ("add", "sub", "mul", "div", "pow", "neg", "matmul", "getitem", "transpose"))
 _NP = None  # the NUMPY namespace, bound by namespaces.py (partials are written against xp)
+_ARRAY = np.ndarray
+
+
+def _constant_partials(prim):
+    """``(c_0, c_1, ...)`` when every partial of an elementwise row is a constant number
+    (add: 1, 1; sub: 1, -1; neg: -1), else None. Read off the table itself: a partial that
+    returns a float when handed opaque objects cannot depend on them."""
+    o = object()
+    try:
+        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
+    except Exception:
+        return None
+    return cs if all(c.__class__ is float for c in cs) else None
+
+
+_CONSTANT = {r.name: c for r in TABLE.values() if r.partials is not None
+             and (c := _constant_partials(r)) is not None}
 
 
 def trace(f, params, data=None):
@@ -258,12 +285,13 @@ def trace(f, params, data=None):
 def _record(f, params, data):
     from .namespaces import TRACER
     tape = Tape()
-    boxes = {k: tape.leaf(v, k) for k, v in params.items()}
-    extra = {k: tape.leaf(v, k) for k, v in (data or {}).items()}
+    leaf = tape.leaf
+    boxes = {k: leaf(v, k) for k, v in params.items()}
+    extra = {k: leaf(v, k) for k, v in data.items()} if data else {}
     out = f(boxes, TRACER, **extra)
     if out.__class__ is not Box:
-        out = tape.leaf(out, "const")
-    if np.ndim(out.value) != 0:
+        out = leaf(out, "const")
+    if out.value.__class__ is not float and np.ndim(out.value) != 0:
         raise NonScalarOutputError(
             f"the function returned an array of shape {np.shape(out.value)}; gradients need a "
             "scalar output (sum or mean it)")
