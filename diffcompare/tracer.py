@@ -76,7 +76,13 @@ class Tape:
                 c = consts.get(prim.name)
                 for k, p in links:
                     if c is None:
-                        g = ybar * rules[k](xp, out, *args)
+                        d = rules[k](xp, out, *args)
+                        if d.__class__ is _ARRAY and ybar.__class__ is _ARRAY and d.base is None \
+                                and d.shape == ybar.shape and d.dtype == ybar.dtype \
+                                and d is not out and all(d is not a for a in args):
+                            g = np.multiply(d, ybar, out=d)   # d is a temporary: reuse it
+                        else:
+                            g = ybar * d
                     else:
                         g = ybar if c[k] == 1.0 else -ybar if c[k] == -1.0 else ybar * c[k]
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
