@@ -77,12 +77,7 @@ class Tape:
                 for k, p in links:
                     if c is None:
                         d = rules[k](xp, out, *args)
-                        if d.__class__ is _ARRAY and ybar.__class__ is _ARRAY and d.base is None \
-                                and d.shape == ybar.shape and d.dtype == ybar.dtype \
-                                and d is not out and all(d is not a for a in args):
-                            g = np.multiply(d, ybar, out=d)   # d is a temporary: reuse it
-                        else:
-                            g = ybar * d
+                        g = _times(ybar, d, out, args) if d.__class__ is _ARRAY else ybar * d
                     else:
                         g = ybar if c[k] == 1.0 else -ybar if c[k] == -1.0 else ybar * c[k]
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
@@ -260,6 +255,15 @@ _ADD, _SUB, _MUL, _DIV, _POW, _NEG, _MATMUL, _GETITEM, _TRANSPOSE = (
     TABLE[n] for n in ("add", "sub", "mul", "div", "pow", "neg", "matmul", "getitem", "transpose"))
 _NP = None  # the NUMPY namespace, bound by namespaces.py (partials are written against xp)
 _ARRAY = np.ndarray
+
+
+def _times(ybar, d, out, args):
+    """``ybar * d`` for an array partial ``d``, in place when ``d`` is a temporary the rule
+    just made (tanh's ``1 - out*out``): one big allocation fewer per op."""
+    if ybar.__class__ is _ARRAY and d.base is None and d.shape == ybar.shape \
+            and d.dtype == ybar.dtype and d is not out and all(d is not a for a in args):
+        return np.multiply(d, ybar, out=d)
+    return ybar * d
 
 
 def _constant_partials(prim):
