@@ -48,9 +48,11 @@ def failed_sections(records):
     return {r.section: r for r in records if r.metric == FAILED}
 
 
-def run_sections(quick=False, progress=None, sections=None, only=None):
+def run_sections(quick=False, progress=None, sections=None, only=None, after=None, before=None):
     """Records of every section's experiment. ``progress(what, advance)`` is told what runs
-    (advance 1 when a section is done). A section that raises is recorded as failed."""
+    (advance 1 when a section is done). A section that raises is recorded as failed.
+    ``before(section)`` / ``after(section, records so far)`` are called around each one
+    (the report uses them to draw a finished section's figures while the next one runs)."""
     from .sections import SECTIONS
     sections = SECTIONS if sections is None else sections
     records = []
@@ -58,6 +60,8 @@ def run_sections(quick=False, progress=None, sections=None, only=None):
     for s in sections:
         if only and s.key not in only:
             continue
+        if before is not None:
+            before(s)
         tick(f"{s.title}", 0)
         t0 = time.perf_counter()
         try:
@@ -68,6 +72,8 @@ def run_sections(quick=False, progress=None, sections=None, only=None):
             got = [_failure(s.key, e)]
         records.extend(got)
         records.append(Record(s.key, "", "", "section_s", time.perf_counter() - t0, "s"))
+        if after is not None:
+            after(s, records)
         tick(f"{s.title} done", 1)
     return records
 
@@ -98,7 +104,7 @@ class SectionView:
         return "This section was not run:", self.message
 
 
-def _views(records, sections, dpi):
+def _views(records, sections, dpi, drawn=None):
     from .sections import SECTIONS
     sections = SECTIONS if sections is None else sections
     failed = failed_sections(records)
@@ -115,11 +121,18 @@ def _views(records, sections, dpi):
         elif not mine and not s.derived:
             v.status, v.message = "not run", "no records for this section in this run"
         if v.status in ("ok",):
-            try:
-                for name, build, caption in s.figures(records):
-                    jobs.append((v, name, build, caption))
-            except Exception as e:            # noqa: BLE001 -- a broken figure list is reported, not fatal
-                v.problems.append(f"figures could not be listed: {type(e).__name__}: {e}")
+            if drawn and s.key in drawn:
+                for name, (ok, got), caption in drawn[s.key]:
+                    if ok:
+                        v.figures.append((f"{v.key}_{name}.png", got, caption))
+                    else:
+                        v.problems.append(f"figure {name} could not be drawn: {got}")
+            else:
+                try:
+                    for name, build, caption in s.figures(records):
+                        jobs.append((v, name, build, caption))
+                except Exception as e:        # noqa: BLE001 -- a broken figure list is reported, not fatal
+                    v.problems.append(f"figures could not be listed: {type(e).__name__}: {e}")
             try:
                 v.conclusions = list(s.conclude(records))
                 v.tables = list(s.tables(records)) if s.tables else []
@@ -176,11 +189,12 @@ def _draw_all(builders, dpi):
         _BUILDERS = []
 
 
-def render(records, meta=None, sections=None, dpi=100):
-    """``{relative path: bytes}`` for the whole report, from records alone."""
+def render(records, meta=None, sections=None, dpi=100, drawn=None):
+    """``{relative path: bytes}`` for the whole report, from records alone (``drawn``:
+    figures already drawn, section key -> [(name, (ok, png or error), caption)])."""
     from . import render_html, render_md
     meta = dict(meta or {})
-    views = _views(records, sections, dpi)
+    views = _views(records, sections, dpi, drawn)
     files = {"records.json": to_json(records, **meta).encode("utf-8")}
     for v in views:
         for name, png, _ in v.figures:
@@ -256,13 +270,91 @@ def run_meta(quick, seconds=None):
     return meta
 
 
-def build_report(out="reports", quick=False, progress=None, only=None):
+class _Drawer:
+    """Draws a finished section's figures in a forked child while the next section
+    measures (on a 2-CPU machine drawing is as slow as a quick run's measuring). Waits
+    for its children before a timing section (``speed``) so they never disturb a timing,
+    and kills them on any exception (Ctrl-C). A child that fails leaves its section to be
+    drawn again in this process."""
+
+    QUIET = ("speed",)          # sections whose measurements are timings
+
+    def __init__(self, dpi=100, max_children=3):
+        import multiprocessing as mp
+        self.dpi, self.max_children = dpi, max_children
+        self.ok = (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
+        self.ctx = mp.get_context("fork") if self.ok else None
+        self.running, self.drawn = [], {}
+
+    def before(self, section):
+        if section.key in self.QUIET:
+            self.wait()
+
+    def after(self, section, records):
+        if not self.ok or section.key == "summary" or any(
+                r.section == section.key and r.metric == FAILED for r in records):
+            return
+        try:
+            jobs = list(section.figures(records))
+        except Exception:               # noqa: BLE001 -- listed again (and reported) at render time
+            return
+        for item in [it for it in self.running if it[3].poll()]:
+            self._collect(item)          # finished (its PNGs are waiting in the pipe)
+        while len(self.running) >= self.max_children:
+            self._collect(self.running[0])
+        reader, writer = self.ctx.Pipe(duplex=False)
+        child = self.ctx.Process(target=_draw_child, args=(writer, [b for _, b, _ in jobs], self.dpi),
+                                 daemon=True)
+        child.start()
+        writer.close()
+        self.running.append((section.key, jobs, child, reader))
+
+    def _collect(self, item):
+        key, jobs, child, reader = item
+        self.running.remove(item)
+        try:
+            got = reader.recv()
+        except (EOFError, OSError):
+            got = None
+        child.join()
+        if got is not None and len(got) == len(jobs):
+            self.drawn[key] = [(name, res, caption) for (name, _, caption), res in zip(jobs, got)]
+
+    def wait(self):
+        while self.running:
+            self._collect(self.running[0])
+
+    def kill(self):
+        for _, _, child, reader in self.running:
+            child.kill()
+            child.join()
+            reader.close()
+        self.running = []
+
+
+def _draw_child(writer, builders, dpi):
+    _ignore_sigint()
+    global _BUILDERS
+    _BUILDERS = builders
+    try:
+        writer.send([_draw(i, dpi) for i in range(len(builders))])
+    finally:
+        writer.close()
+
+
+def build_report(out="reports", quick=False, progress=None, only=None, dpi=100):
     """Measure, render, write. Returns (out path, records)."""
     check_writable(out)
     t0 = time.perf_counter()
-    records = run_sections(quick, progress, only=only)
-    meta = run_meta(quick, time.perf_counter() - t0)
-    if progress:
-        progress("rendering", 0)
-    files = render(records, meta)
+    drawer = _Drawer(dpi)
+    try:
+        records = run_sections(quick, progress, only=only, before=drawer.before, after=drawer.after)
+        meta = run_meta(quick, time.perf_counter() - t0)
+        if progress:
+            progress("drawing figures", 0)
+        drawer.wait()
+    except BaseException:
+        drawer.kill()
+        raise
+    files = render(records, meta, dpi=dpi, drawn=drawer.drawn)
     return write_atomically(out, files), records
