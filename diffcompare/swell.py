@@ -8,8 +8,14 @@ goes on with the next step; an intractable step (and what needs it) is skipped a
 depths, while the DAG counts of the symbolic reverse sweep go on (they have their own,
 larger cap):
 
+    tan        tangent (forward) sweep for d/dp1 over the expression's DAG, memoised
+               (``symbolic.tangent_diff``): the SAME expression sympy.diff returns (tested
+               with ==), tree (memoised big-int count) and DAG. This is the "tree d/dp1"
+               column past sympy.diff's reach (own, larger cap).
     dag        reverse sweep of the primitive table on SymPy values: tree sizes (memoised
-               over the DAG, exact big integers) and DAG sizes of d/dp1 and of the gradient
+               over the DAG, exact big integers) and DAG sizes of d/dp1 and of the gradient.
+               A different expression shape from sympy.diff's (the full gradient's shared
+               DAG, each cotangent a product of table partials), reported beside it.
     diff1      sympy.diff w.r.t. the first parameter (w1, wa1, x): tree, DAG
     diff       sympy.diff w.r.t. every parameter: summed tree, DAG
     count_ops  count_ops of d/dp1 (walks the tree)
@@ -34,24 +40,26 @@ from . import models
 from .errors import BadOptionError
 from .records import Record
 from .symbolic import (_ctx, build, cse_ops, collapsed_ops, explicit_tree_size, flat_exprs,
-                       reverse_gradient, tree_size)
+                       reverse_gradient, tangent_diff, tree_size)
 
 __all__ = ["STEPS", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
            "lecture_examples", "logistic_table", "auto_evaluation", "SWELL_MODELS"]
 
-STEPS = ("dag", "diff1", "diff", "count_ops", "cse1", "cse", "lambdify", "nocse", "simplify1", "simplify")
+STEPS = ("tan", "dag", "diff1", "diff", "count_ops", "cse1", "cse", "lambdify", "nocse", "simplify1", "simplify")
 NEEDS = {"count_ops": "diff1", "cse1": "diff1", "simplify1": "diff1",
          "cse": "diff", "lambdify": "diff", "nocse": "diff", "simplify": "diff"}
 SWELL_MODELS = ("softplus_chain", "logistic_map", "mlp4", "softplus", "neuron")
 EXPLICIT_MAX = 20_000      # cross-check the memoised count by walking trees up to this size
 
 
-def depth_grid(max_depth, dense=12):
-    """1..dense, then steps of about x1.5 up to max_depth (always included)."""
+def depth_grid(max_depth, dense=12, far=30):
+    """1..dense, then steps of about x1.5 up to ``far``, then x2 (far past SymPy's reach,
+    where only the DAG counts go on) up to max_depth (always included)."""
     ds = list(range(1, min(dense, max_depth) + 1))
     d = ds[-1] if ds else 1
     while d < max_depth:
-        d = min(max_depth, max(d + 1, int(round(d * 1.5 / 5.0)) * 5 if d >= 10 else int(d * 1.5)))
+        f = 1.5 if d < far else 2.0
+        d = min(max_depth, max(d + 1, int(round(d * f / 5.0)) * 5 if d >= 10 else int(d * f)))
         ds.append(d)
     return ds
 
@@ -100,6 +108,11 @@ def _eval_cost(st, fn, vals):
 
 def _step(st, name):
     c = st.cache
+    if name == "tan":
+        g, t = _time(lambda: tangent_diff(st.me.expr, st.p1))
+        c["tan1"] = g
+        (t1,), dag1 = tree_size([g])
+        return {"tan_tree1": t1, "tan_dag1": dag1, "tan_s": t}
     if name == "dag":
         (grads, sweep_tape, tape), t = _time(lambda: reverse_gradient(st.model, st.params, st.me))
         flat = flat_exprs(grads)
@@ -118,6 +131,8 @@ def _step(st, name):
             out["tree1_explicit"] = explicit_tree_size(g)
         if "rev1" in c:
             out["rev_equal1"] = bool(c["rev1"] == g)
+        if "tan1" in c:
+            out["tan_equal1"] = bool(c["tan1"] == g)
         return out
     if name == "diff":
         g, t = _time(lambda: [sympy.diff(st.me.expr, s) for s in st.syms])
@@ -181,7 +196,7 @@ def _worker(conn, name, depth, width, steps):
     conn.close()
 
 
-def _run_depth(name, depth, width, steps, budget, dag_budget):
+def _run_depth(name, depth, width, steps, budget, dag_budget, rev_budget):
     """Run ``steps`` for one depth; returns (results, statuses) where a status is
     'intractable' (past the budget) or an error message."""
     ctx = _ctx()
@@ -203,7 +218,8 @@ def _run_depth(name, depth, width, steps, budget, dag_budget):
                     break
                 msg = recv.recv()
                 if msg[0] == "start":
-                    current, limit = msg[1], (dag_budget if msg[1] == "dag" else budget)
+                    current, limit = msg[1], (dag_budget if msg[1] == "tan" else
+                                              rev_budget if msg[1] == "dag" else budget)
                 elif msg[0] == "prep":
                     current, limit = None, budget * 2 + 10
                 elif msg[0] == "done":
@@ -244,11 +260,12 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
     _model(name, 1, width)
     depths = depth_grid(max_depth) if depths is None else list(depths)
     dag_budget = max(30.0, 6 * budget) if dag_budget is None else dag_budget
+    rev_budget = 2 * budget
     given_up = {}
     rows = []
     for i, d in enumerate(depths):
         run = [s for s in steps if s not in given_up and NEEDS.get(s) not in given_up]
-        results, status = _run_depth(name, d, width, run, budget, dag_budget) if run else ({}, {})
+        results, status = _run_depth(name, d, width, run, budget, dag_budget, rev_budget) if run else ({}, {})
         row = {"depth": d, **results, "status": {}}
         for s in steps:
             if s in status:
@@ -295,6 +312,8 @@ def fit_laws(rows, name="softplus_chain", width=1):
     var = "n" if name == "logistic_map" else "d"
     out = []
     labels = {"tree1": f"tree of d/d{_p1(name, width)} (sympy.diff)", "dag1": f"DAG of d/d{_p1(name, width)}",
+              "tan_tree1": f"tree of d/d{_p1(name, width)} (tangent sweep = sympy.diff's form)",
+              "tan_dag1": f"DAG of d/d{_p1(name, width)} (tangent sweep)",
               "tree": "tree of the full gradient (sympy.diff)", "dag": "DAG of the full gradient",
               "cse1_ops": f"ops after cse of d/d{_p1(name, width)}", "tape": "autodiff tape length",
               "rev_tree1": f"tree of d/d{_p1(name, width)} (reverse sweep)",
@@ -304,7 +323,15 @@ def fit_laws(rows, name="softplus_chain", width=1):
         if poly is not None:
             out.append(f"{label} = {str(poly).replace('d', var)}  (exact on all {n} measured {var} <= {top})")
     # growth per level where no polynomial holds
-    for key in ("tree1", "rev_tree1"):
+    if name == "logistic_map":
+        out.append("indexing: n = number of steps from l_0 = x (Baydin et al. number from l_1 = x, "
+                   "so their n is our n + 1)")
+    same = [r["depth"] for r in rows if r.get("tan_equal1") is True]
+    differ = [r["depth"] for r in rows if r.get("tan_equal1") is False]
+    if same or differ:
+        out.append(f"tangent sweep == sympy.diff (same expression) at {var} = "
+                   f"{_ranges(same) or 'none'}" + (f"; DIFFERENT at {_ranges(differ)}" if differ else ""))
+    for key in ("tan_tree1", "rev_tree1"):
         pts = [(r["depth"], r[key]) for r in rows if isinstance(r.get(key), int)]
         if len(pts) >= 3 and _law(rows, key)[0] is None:
             (d0, a), (d1, b) = pts[-2], pts[-1]
@@ -314,13 +341,23 @@ def fit_laws(rows, name="softplus_chain", width=1):
             if name == "logistic_map":
                 c = b / (d1 * d1 * 2 ** d1)
                 c2 = b / (d1 * 2 ** d1)
-                out.append(f"  fitted at {var} = {d1}: {labels[key]} = {c:.3g}*n^2*2^n = {c2:.3g}*n*2^n")
+                out.append(f"  at {var} = {d1}: {labels[key]} = {c:.3g}*n^2*2^n = {c2:.3g}*n*2^n "
+                           f"(the constant drifts with n: the law is measured, not assumed)")
     last = rows[-1]
+    tan = [r for r in rows if isinstance(r.get("tan_tree1"), int)]
+    if tan:
+        r = tan[-1]
+        out.append(f"reach (tangent sweep, SymPy's own form, counted exactly): {var} = {r['depth']}: "
+                   f"tree of d/d{_p1(name, width)} {_big(r['tan_tree1'])}, DAG {r['tan_dag1']}, "
+                   f"{r['tan_s']:.1f} s; depths measured: {_ranges([r['depth'] for r in rows])}")
+    rev = [r for r in rows if isinstance(r.get("rev_tree"), int)]
+    if rev and rev[-1] is not last:
+        last = rev[-1]
     if "rev_tree" in last:
         out.append(f"reach (reverse-sweep DAG, counted exactly): {var} = {last['depth']}: tree of "
                    f"d/d{_p1(name, width)} {_big(last['rev_tree1'])}, gradient {_big(last['rev_tree'])}, "
                    f"DAG {last['rev_dag']}, tape {last['tape']}")
-    for step in ("diff", "diff1", "simplify1", "simplify", "cse", "lambdify", "nocse"):
+    for step in ("tan", "dag", "diff", "diff1", "simplify1", "simplify", "cse", "lambdify", "nocse"):
         first = next((r for r in rows if step in r.get("status", {}) and r["status"][step].startswith("intractable")), None)
         if first is not None:
             out.append(f"SymPy gave up: {step} {first['status'][step]}")
@@ -338,6 +375,19 @@ def fit_laws(rows, name="softplus_chain", width=1):
                    "grows polynomially (no value reused); the explosion comes with reuse (width 2, "
                    "the logistic map)")
     return out
+
+
+def _ranges(ds):
+    """[1, 2, 3, 5, 10] -> '1-3, 5, 10'."""
+    out, i = [], 0
+    ds = sorted(ds)
+    while i < len(ds):
+        j = i
+        while j + 1 < len(ds) and ds[j + 1] == ds[j] + 1:
+            j += 1
+        out.append(str(ds[i]) if i == j else f"{ds[i]}-{ds[j]}")
+        i = j + 1
+    return ", ".join(out)
 
 
 def _p1(name, width):
@@ -384,7 +434,7 @@ def swell_records(model_name="softplus_chain", max_depth=12, budget=20.0, width=
     """The swell experiment as records (``quick``: depth <= 4, budget <= 2 s, ~2 s)."""
     if quick:
         max_depth, budget = min(max_depth, 4), min(budget, 2.0)
-        steps = ("dag", "diff1", "diff", "cse1", "cse")
+        steps = ("tan", "dag", "diff1", "diff", "cse1", "cse")
     else:
         steps = STEPS
     rows = sweep(model_name, max_depth, budget, width, steps=steps, progress=progress)

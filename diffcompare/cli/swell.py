@@ -8,7 +8,8 @@ from ._common import add_model_arguments
 
 HELP = "measure symbolic expression swell with depth (tree, DAG, cse, simplify, tape, times)"
 
-_COLS = (("tree1", "tree d/dp1"), ("dag1", "DAG"), ("tree", "tree grad"), ("dag", "DAG grad"),
+_COLS = (("tan_tree1", "tree d/dp1"), ("tan_dag1", "DAG"), ("tan_equal1", "=diff"),
+         ("tree", "tree grad"), ("dag", "DAG grad"),
          ("rev_tree1", "rev tree d/dp1"), ("rev_tree", "rev tree grad"), ("rev_dag", "rev DAG"),
          ("count_ops1", "count_ops"), ("cse1_ops", "cse ops"), ("simplify1_tree", "simpl."),
          ("tape", "tape"), ("diff_s", "diff s"), ("simplify1_s", "simpl. s"),
@@ -19,6 +20,9 @@ def add_arguments(p):
     add_model_arguments(p, default="softplus_chain")
     p.add_argument("--max-depth", type=int, default=12, help="deepest level (steps n for logistic_map)")
     p.add_argument("--budget", type=float, default=20.0, help="seconds per SymPy step (default 20)")
+    p.add_argument("--depths", default=None,
+                   help="comma-separated depths to measure instead of the default grid "
+                        "(1..12, then x1.5 to 30, then x2)")
     p.add_argument("--json", action="store_true", help="print the table as JSON, one object per depth")
     p.add_argument("--out", default="reports/swell", help="directory for the plot (PNG)")
     p.add_argument("--no-examples", action="store_true", help="skip the lecture's examples / published table")
@@ -58,10 +62,19 @@ def run(args):
             raise BadOptionError(f"width must be 1 or 2, got {val!r}") from None
     if args.model not in ("softplus_chain", "logistic_map"):
         raise BadOptionError(f"swell sweeps softplus_chain or logistic_map, got {args.model!r}")
+    depths = None
+    if args.depths:
+        try:
+            depths = sorted({int(t) for t in args.depths.split(",") if t.strip()})
+        except ValueError:
+            raise BadOptionError(f"--depths takes comma-separated integers, got {args.depths!r}") from None
+        if not depths or depths[0] < 1:
+            raise BadOptionError(f"--depths must be integers >= 1, got {args.depths!r}")
     err = Console(stderr=True)
     with Progress(console=err, transient=True) as prog:
         task = prog.add_task(f"{args.model} up to {args.max_depth}", total=None)
-        rows = swell.sweep(args.model, args.max_depth, args.budget, width,
+        rows = swell.sweep(args.model, max(depths) if depths else args.max_depth, args.budget, width,
+                           depths=depths,
                            progress=lambda i, n, d: prog.update(task, completed=i, total=n,
                                                                 description=f"{args.model}: depth {d} done"))
     laws = swell.fit_laws(rows, args.model, width)
@@ -96,8 +109,10 @@ def run(args):
     for r in rows:
         t.add_row(str(r["depth"]), *[_fmt(r.get(k)) for k, _ in present])
     out.print(t)
-    out.print("(cost = lambdified gradient per call / one lambdified evaluation of the model; "
-              "rev = the primitive table's reverse sweep on SymPy values)", highlight=False)
+    out.print("(tree d/dp1 = the tangent sweep's derivative, the same expression as sympy.diff (=diff "
+              "where both ran), counted over its DAG; rev = the primitive table's reverse sweep on SymPy "
+              "values, a different shape: the whole gradient's shared DAG; cost = lambdified gradient per "
+              "call / one lambdified evaluation of the model)", highlight=False, soft_wrap=True)
     for line in laws:
         out.print("• " + line, highlight=False, soft_wrap=True)
     out.print(f"plot: {png}", highlight=False)
