@@ -75,3 +75,13 @@ def test_figure_from_rows_and_records():
 def test_depth_grid():
     g = swell.depth_grid(2000)
     assert g[:12] == list(range(1, 13)) and g[-1] == 2000 and g == sorted(set(g))
+
+
+def test_tangent_column_equals_sympy_diff_where_both_run():
+    rows = swell.sweep("logistic_map", 5, budget=5, steps=("tan", "diff1"))
+    assert all(r["tan_equal1"] and r["tan_tree1"] == r["tree1"] == r["tree1_explicit"] for r in rows)
+    assert [r["tan_tree1"] for r in rows] == [5, 44, 166, 530, 1538]
+    rows = swell.sweep("softplus_chain", 3, budget=5, width=2, steps=("tan", "diff1"))
+    assert all(r["tan_equal1"] and r["tan_dag1"] == r["dag1"] for r in rows)
+    laws = swell.fit_laws(swell.sweep("softplus_chain", 60, budget=5, depths=[1, 2, 3, 60], steps=("tan",)))
+    assert any("8*d**2 + 9*d + 1" in line and "tangent" in line for line in laws)

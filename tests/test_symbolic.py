@@ -6,7 +6,7 @@ import sympy
 
 import diffcompare as dc
 from diffcompare import models, symbolic
-from diffcompare.errors import IntractableError
+from diffcompare.errors import DiffcompareError, IntractableError
 
 CATALOGUE = [
     ("perceptron", {}), ("perceptron", {"loss": "hinge"}), ("perceptron", {"loss": "logistic"}),
@@ -115,3 +115,37 @@ def test_run_budgeted_returns_and_reraises():
     assert symbolic.run_budgeted(sum, [1, 2, 3], budget=5) == 6
     with pytest.raises(ZeroDivisionError):
         symbolic.run_budgeted(lambda: 1 / 0, budget=5)
+
+
+@pytest.mark.parametrize("name,opts", [("softplus_chain", {"depth": 3}), ("softplus_chain", {"depth": 2, "width": 2}),
+                                       ("logistic_map", {"n": 5}), ("mlp4", {}), ("neuron", {})])
+def test_tangent_sweep_builds_exactly_sympy_diff(name, opts):
+    m = models.get(name, **opts)
+    for real in (True, False):
+        me = symbolic.build(m, m.params, real=real)
+        for s in me.flat_params():
+            assert symbolic.tangent_diff(me.expr, s) == sympy.diff(me.expr, s)
+
+
+def test_tangent_sweep_reaches_the_issue_figures():
+    # logistic map: our n = 16 steps from l_0 = x is Baydin et al.'s n = 17 (l_1 = x)
+    m = models.get("logistic_map", n=16)
+    me = symbolic.build(m, m.params, real=False)
+    assert symbolic.tree_size([symbolic.tangent_diff(me.expr, me.params["x"])]) == ([24_772_610], 234)
+    m = models.get("softplus_chain", depth=12, width=2)
+    me = symbolic.build(m, m.params, real=False)
+    assert symbolic.tree_size([symbolic.tangent_diff(me.expr, me.params["wa1"])]) == ([1_951_781], 303)
+    d = 40
+    m = models.get("softplus_chain", depth=d)
+    me = symbolic.build(m, m.params, real=False)
+    (t,), dag = symbolic.tree_size([symbolic.tangent_diff(me.expr, me.params["w1"])])
+    assert t == 8 * d * d + 9 * d + 1 and dag == 8 * d + 3
+
+
+def test_unexpected_setup_failure_is_a_typed_error():
+    def bad(params, xp):             # float() of a SymPy symbol: a raw TypeError in the child
+        return params["w"] * float(params["w"])
+    m = models.Model("bad", bad, lambda rng: {"w": 0.5}, {})
+    with pytest.raises(symbolic.SymbolicSetupError) as e:
+        dc.grad(m, "symbolic")(m.params)
+    assert "TypeError" in str(e.value) and isinstance(e.value, DiffcompareError)
