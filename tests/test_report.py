@@ -224,3 +224,27 @@ def test_swell_and_gradcheck_conclusions_from_records():
     assert "2,826,226 nodes at depth 7" in text and "our tape 99 ops" in text
     assert "intractable at depth 5 (budget 1 s)" in text
     assert "catches 3 of 4 seeded gradient bugs (75%" in text and "0 false alarms on 5 correct" in text
+
+
+def test_overflow_table_says_what_each_method_returns():
+    ex = {"exact": 2.0, "why": "exp overflows"}
+    recs = [Record("fd_stability", "overflow (float64)", "autodiff", "returned", float("nan"), extra=ex),
+            Record("fd_stability", "overflow (float64)", "complex-step", "returned", 1.382e13, extra=ex),
+            Record("fd_stability", "overflow (float64)", "symbolic", "returned", 2.0, extra=ex)]
+    (caption, header, rows), = sections._tables_stability(recs)
+    assert header == ("method", "overflow (float64)")
+    cells = {row[0]: row[1] for row in rows}
+    assert cells["autodiff"] == "nan" and cells["symbolic"].startswith("2 (right")
+    assert cells["complex-step"] == "1.382e+13 (wrong, rel. error 6.9e+12)"
+    text = sections._conclude_stability(recs)[0]
+    assert "autodiff returns nan" in text and "complex-step returns a wrong number (1.382e+13)" in text
+    assert "symbolic returns the right value" in text
+
+
+def test_overflow_experiment_records():
+    from diffcompare.report.overflow import overflow_records
+    recs = overflow_records(quick=True)
+    got = {(r.model.split(",")[0], r.method): r.value for r in recs if r.metric == "returned"}
+    assert all(r.extra["exact"] == pytest.approx(2.0) for r in recs)
+    import math
+    assert math.isnan(got[("overflow (float64", "autodiff")])      # 0 * inf in the chain rule

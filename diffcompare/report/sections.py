@@ -327,12 +327,69 @@ def _big(n):
 
 
 def _run_stability(quick, progress):
-    return _call(_find("stepsweep", "stability_records"), quick, progress)
+    from .overflow import overflow_records
+    out = overflow_records(quick, progress=progress)
+    return out + _call(_find("stepsweep", "stability_records"), quick, progress)
+
+
+def _returned(r):
+    """What a method returned, in words: nan / inf / right / wrong (relative error)."""
+    v, exact = r.value, r.extra.get("exact")
+    if isinstance(v, str):
+        return "refused"
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf"
+    if exact:
+        rel = abs(v - exact) / abs(exact)
+        return f"{v:.4g} ({'right' if rel < 1e-6 else 'wrong'}, rel. error {fmt_err(rel)})"
+    return f"{v:.4g}"
+
+
+def _figs_stability(records):
+    # the overflow table's records are not fig_stability's (it draws relative errors)
+    theirs = [r for r in records if r.metric not in ("returned", "refused_overflow")]
+    return _figs_from("fig_fd", ("stability", "fig_stability",
+                                 "Left: relative error of each scheme at its automatic step and of autodiff "
+                                 "on each hard case. Right: the chaotic logistic map, error against the "
+                                 "number of steps n."))(theirs)
+
+
+def _tables_stability(records):
+    rs = [r for r in select(records, section="fd_stability") if r.metric in ("returned", "refused_overflow")]
+    cases = list(dict.fromkeys(r.model for r in rs))
+    if not cases:
+        return []
+    methods = list(dict.fromkeys(r.method for r in rs))
+    rows = []
+    for m in methods:
+        row = [m]
+        for c in cases:
+            hit = next((r for r in rs if r.method == m and r.model == c), None)
+            row.append(_returned(hit) if hit else "")
+        rows.append(row)
+    exact = [next((f"{r.extra['exact']:.6g}" for r in rs if r.model == c and "exact" in r.extra), "") for c in cases]
+    rows.append(["exact (" + (rs[0].reference or "reference") + ")"] + exact)
+    return [("What each method returns for dL/dw when the model's value overflows",
+             ("method", *cases), rows)]
 
 
 def _conclude_stability(records):
-    rs = [r for r in select(records, section="fd_stability") if r.metric in ("rel_error", "refused", "derivative")]
+    ov = [r for r in select(records, section="fd_stability") if r.metric == "returned"]
     out = []
+    for case in dict.fromkeys(r.model for r in ov):
+        mine = [r for r in ov if r.model == case]
+        kinds = {}
+        for r in mine:
+            k = _returned(r)
+            k = k if k in ("nan", "inf") else ("the right value" if "right" in k else f"a wrong number ({k.split(' (')[0]})")
+            kinds.setdefault(k, []).append(r.method)
+        f = next((r.extra.get("f") for r in mine if "f" in r.extra), None)
+        out.append(f"{case}: f = {f}; " + "; ".join(f"{', '.join(ms)} return{'s' if len(ms) == 1 else ''} {k}"
+                                                    for k, ms in kinds.items())
+                   + f" (exact {mine[0].extra.get('exact', float('nan')):.6g}). Why: {mine[0].extra.get('why', '')}.")
+    rs = [r for r in select(records, section="fd_stability") if r.metric in ("rel_error", "refused", "derivative")]
     for case in dict.fromkeys(r.model for r in rs if r.model != "logistic_map"):
         mine = [r for r in rs if r.model == case and r.method != "reference"]
         errs = {}
@@ -542,11 +599,8 @@ SECTIONS = [
     Section("fd_stability", "Stability",
             "Overflow, cancellation and float32: what each method returns (nan, inf, a wrong "
             "number) and why.",
-            _run_stability, _figs_from("fig_fd", ("stability", "fig_stability",
-                                                  "Left: relative error of each scheme at its automatic step "
-                                                  "and of autodiff on each hard case. Right: the chaotic "
-                                                  "logistic map, error against the number of steps n.")),
-            _conclude_stability),
+            _run_stability, _figs_stability,
+            _conclude_stability, _tables_stability),
     Section("train", "Training",
             "The same model trained with each gradient source; learning rates, momentum, SGD "
             "vs batch, digits.",
