@@ -136,6 +136,50 @@ def _fmt(v, digits):
     return f"<array {'x'.join(map(str, np.shape(v)))}>"
 
 
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _MATMUL, _GETITEM, _TRANSPOSE = (
+    TABLE[n] for n in ("add", "sub", "mul", "div", "pow", "neg", "matmul", "getitem", "transpose"))
+
+
+def _recorder(prim, reflected=False):
+    """``f(x[, y])`` that computes a unary or binary row on primals and, if an argument is
+    traced, appends the entry and returns a new Box. Also Box's operator methods (with
+    ``reflected`` for ``__radd__`` and kin, whose Box comes second)."""
+    impl = prim.impl
+    if prim.nargs == 1:
+        def unary(x, **kw):
+            if x.__class__ is not Box:
+                return impl(x, **kw)
+            if kw:                                   # metadata: axis=, shape=, ...
+                return _unary(prim, x, kw)
+            tape, xv = x.tape, x.value
+            out = impl(xv)
+            entries = tape.entries
+            entries.append((prim, ((0, x.index),), (xv,), out, None))
+            return Box(out, tape, len(entries) - 1)
+        return unary
+
+    def binary(x, y):
+        if reflected:
+            x, y = y, x
+        if x.__class__ is Box:
+            tape, xv = x.tape, x.value
+            if y.__class__ is Box:
+                if y.tape is not tape:
+                    raise TracerError("values from two different traces were mixed in one op")
+                yv, links = y.value, ((0, x.index), (1, y.index))
+            else:
+                yv, links = y, ((0, x.index),)
+        elif y.__class__ is Box:
+            tape, xv, yv, links = y.tape, x, y.value, ((1, y.index),)
+        else:
+            return impl(x, y)
+        out = impl(xv, yv)
+        entries = tape.entries
+        entries.append((prim, links, (xv, yv), out, None))
+        return Box(out, tape, len(entries) - 1)
+    return binary
+
+
 class Box:
     """A value being traced: its primal ``value``, the ``tape`` and its entry ``index``."""
 
@@ -145,19 +189,14 @@ class Box:
     def __init__(self, value, tape, index):
         self.value, self.tape, self.index = value, tape, index
 
-    def __add__(self, o): return _binary(_ADD, self, o)
-    def __radd__(self, o): return _binary(_ADD, o, self)
-    def __sub__(self, o): return _binary(_SUB, self, o)
-    def __rsub__(self, o): return _binary(_SUB, o, self)
-    def __mul__(self, o): return _binary(_MUL, self, o)
-    def __rmul__(self, o): return _binary(_MUL, o, self)
-    def __truediv__(self, o): return _binary(_DIV, self, o)
-    def __rtruediv__(self, o): return _binary(_DIV, o, self)
-    def __pow__(self, o): return _binary(_POW, self, o)
-    def __rpow__(self, o): return _binary(_POW, o, self)
-    def __matmul__(self, o): return _binary(_MATMUL, self, o)
-    def __rmatmul__(self, o): return _binary(_MATMUL, o, self)
-    def __neg__(self): return _unary(_NEG, self, None)
+    # Operators record directly (one Python call per op: this is the hot path).
+    __add__, __radd__ = _recorder(_ADD), _recorder(_ADD, reflected=True)
+    __sub__, __rsub__ = _recorder(_SUB), _recorder(_SUB, reflected=True)
+    __mul__, __rmul__ = _recorder(_MUL), _recorder(_MUL, reflected=True)
+    __truediv__, __rtruediv__ = _recorder(_DIV), _recorder(_DIV, reflected=True)
+    __pow__, __rpow__ = _recorder(_POW), _recorder(_POW, reflected=True)
+    __matmul__, __rmatmul__ = _recorder(_MATMUL), _recorder(_MATMUL, reflected=True)
+    __neg__ = _recorder(_NEG)
     def __pos__(self): return self
     def __getitem__(self, index): return _unary(_GETITEM, self, {"index": index})
     # Comparisons look at the primal, so Python control flow works on traced values.
@@ -198,23 +237,6 @@ def _unary(prim, x, kw):
     return Box(out, tape, len(entries) - 1)
 
 
-def _binary(prim, x, y):
-    if x.__class__ is Box:
-        tape, xv = x.tape, x.value
-        if y.__class__ is Box:
-            if y.tape is not tape:
-                raise TracerError("values from two different traces were mixed in one op")
-            yv, links = y.value, ((0, x.index), (1, y.index))
-        else:
-            yv, links = y, ((0, x.index),)
-    else:
-        tape, xv, yv, links = y.tape, x, y.value, ((1, y.index),)
-    out = prim.impl(xv, yv)
-    entries = tape.entries
-    entries.append((prim, links, (xv, yv), out, None))
-    return Box(out, tape, len(entries) - 1)
-
-
 def _apply(prim, args, kw):
     """General case (any arity): record if any argument is traced, else just compute."""
     tape, links, vals = None, [], []
@@ -236,23 +258,14 @@ def _apply(prim, args, kw):
 
 def traced(prim):
     """The TRACER namespace's function for one row of the table."""
-    if prim.nargs == 1:
-        def f(x, **kw):
-            return _unary(prim, x, kw or None) if x.__class__ is Box else prim.impl(x, **kw)
-    elif prim.nargs == 2:
-        def f(x, y):
-            if x.__class__ is Box or y.__class__ is Box:
-                return _binary(prim, x, y)
-            return prim.impl(x, y)
+    if prim.nargs <= 2:
+        f = _recorder(prim)
     else:
         def f(*args, **kw):
             return _apply(prim, args, kw)
     f.__name__ = prim.name
     return f
 
-
-_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _MATMUL, _GETITEM, _TRANSPOSE = (
-    TABLE[n] for n in ("add", "sub", "mul", "div", "pow", "neg", "matmul", "getitem", "transpose"))
 _NP = None  # the NUMPY namespace, bound by namespaces.py (partials are written against xp)
 _ARRAY = np.ndarray
 
