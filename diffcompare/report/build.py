@@ -57,7 +57,9 @@ def run_sections(quick=False, progress=None, sections=None, only=None, after=Non
     sections = SECTIONS if sections is None else sections
     records = []
     tick = progress or (lambda what, advance=0: None)
-    for s in sections:
+    # timing sections first: nothing else (no figure drawing) runs beside them then
+    quiet = [s for s in sections if s.key in _Drawer.QUIET]
+    for s in quiet + [s for s in sections if s not in quiet]:
         if only and s.key not in only:
             continue
         if before is not None:
@@ -284,7 +286,7 @@ class _Drawer:
         self.dpi, self.max_children = dpi, max_children
         self.ok = (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
         self.ctx = mp.get_context("fork") if self.ok else None
-        self.running, self.drawn = [], {}
+        self.running, self.drawn, self.pending = [], {}, {}
 
     def before(self, section):
         if section.key in self.QUIET:
@@ -298,34 +300,47 @@ class _Drawer:
             jobs = list(section.figures(records))
         except Exception:               # noqa: BLE001 -- listed again (and reported) at render time
             return
-        for item in [it for it in self.running if it[3].poll()]:
+        for item in [it for it in self.running if it[4].poll()]:
             self._collect(item)          # finished (its PNGs are waiting in the pipe)
-        while len(self.running) >= self.max_children:
-            self._collect(self.running[0])
-        reader, writer = self.ctx.Pipe(duplex=False)
-        child = self.ctx.Process(target=_draw_child, args=(writer, [b for _, b, _ in jobs], self.dpi),
-                                 daemon=True)
-        child.start()
-        writer.close()
-        self.running.append((section.key, jobs, child, reader))
+        # a section with many figures is split over two children (two CPUs)
+        half = (len(jobs) + 1) // 2 if len(jobs) > 3 else len(jobs)
+        self.pending[section.key] = [None] * ((len(jobs) + half - 1) // half)
+        for k, lo in enumerate(range(0, len(jobs), half)):
+            while len(self.running) >= self.max_children:
+                self._collect(self.running[0])
+            chunk = jobs[lo:lo + half]
+            reader, writer = self.ctx.Pipe(duplex=False)
+            child = self.ctx.Process(target=_draw_child, args=(writer, [b for _, b, _ in chunk], self.dpi),
+                                     daemon=True)
+            child.start()
+            writer.close()
+            self.running.append((section.key, k, chunk, child, reader))
 
     def _collect(self, item):
-        key, jobs, child, reader = item
+        key, k, jobs, child, reader = item
         self.running.remove(item)
         try:
             got = reader.recv()
         except (EOFError, OSError):
             got = None
         child.join()
-        if got is not None and len(got) == len(jobs):
-            self.drawn[key] = [(name, res, caption) for (name, _, caption), res in zip(jobs, got)]
+        parts = self.pending.get(key)
+        if parts is None:
+            return
+        if got is None or len(got) != len(jobs):
+            del self.pending[key]          # drawn again at render time
+            return
+        parts[k] = [(name, res, caption) for (name, _, caption), res in zip(jobs, got)]
+        if all(p is not None for p in parts):
+            self.drawn[key] = [x for p in parts for x in p]
+            del self.pending[key]
 
     def wait(self):
         while self.running:
             self._collect(self.running[0])
 
     def kill(self):
-        for _, _, child, reader in self.running:
+        for _, _, _, child, reader in self.running:
             child.kill()
             child.join()
             reader.close()
