@@ -302,6 +302,8 @@ class _Drawer:
             return
         for item in [it for it in self.running if it[4].poll()]:
             self._collect(item)          # finished (its PNGs are waiting in the pipe)
+        if not jobs:
+            return
         # a section with many figures is split over two children (two CPUs)
         half = (len(jobs) + 1) // 2 if len(jobs) > 3 else len(jobs)
         self.pending[section.key] = [None] * ((len(jobs) + half - 1) // half)
