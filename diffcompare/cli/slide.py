@@ -7,8 +7,9 @@ HELP = "print the lecture's summary slide with the measured evidence (from repor
 
 
 def add_arguments(p):
-    p.add_argument("--records", default=os.path.join("reports", "records.json"),
-                   help="records of a report run to read (default: reports/records.json)")
+    p.add_argument("--records", default=None,
+                   help="records of a report run to read (default: reports/records.json here, "
+                        "else the one committed beside the package)")
     p.add_argument("--measure", action="store_true",
                    help="run a quick measurement even if the records file exists")
     p.add_argument("--png", default=None, metavar="PATH", help="also write the slide as a PNG")
@@ -20,6 +21,11 @@ def run(args):
     from ..report import io
     from ..report.slide import slide_figure, slide_text
 
+    if args.records is None:
+        from pathlib import Path
+        here = os.path.join("reports", "records.json")
+        repo = Path(__file__).resolve().parents[2] / "reports" / "records.json"
+        args.records = here if os.path.exists(here) or not repo.exists() else str(repo)
     if not args.measure and os.path.exists(args.records):
         try:
             with open(args.records, encoding="utf-8") as fh:
