@@ -153,8 +153,13 @@ _BUILDERS = []
 
 
 def _draw(i, dpi):
+    import warnings
     try:
-        return True, io.figure_png(_BUILDERS[i](), dpi=dpi)
+        with warnings.catch_warnings():
+            # matplotlib's "no artists with labels" and the like would scribble over the
+            # progress bar; a figure that cannot be drawn is reported in the page instead
+            warnings.simplefilter("ignore")
+            return True, io.figure_png(_BUILDERS[i](), dpi=dpi)
     except Exception as e:                    # noqa: BLE001
         return False, f"{type(e).__name__}: {e}"
 
@@ -265,6 +270,7 @@ def run_meta(quick, seconds=None):
     import numpy
     meta = {"generated": _dt.datetime.now().isoformat(timespec="seconds"),
             "mode": "quick" if quick else "full",
+            "command": "diffcompare report" + (" --quick" if quick else ""),
             "python": platform.python_version(), "numpy": numpy.__version__,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
     if seconds is not None:
