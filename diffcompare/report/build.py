@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,11 @@ def run_sections(quick=False, progress=None, sections=None, only=None, after=Non
         tick(f"{s.title}", 0)
         t0 = time.perf_counter()
         try:
-            got = list(s.run(quick, lambda what, advance=0: tick(what, 0)))
+            with warnings.catch_warnings():
+                # overflow/divide warnings are findings the records already hold (nan,
+                # inf); printed they would only scribble over the progress bar
+                warnings.simplefilter("ignore")
+                got = list(s.run(quick, lambda what, advance=0: tick(what, 0)))
         except KeyboardInterrupt:
             raise
         except Exception as e:        # noqa: BLE001 -- one section's failure must not stop the report
