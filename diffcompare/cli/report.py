@@ -9,7 +9,8 @@ HELP = "measure every method on the lecture's models and write the report (HTML,
 
 def add_arguments(p):
     p.add_argument("--out", default="reports", help="output folder, replaced atomically (default: reports)")
-    p.add_argument("--quick", action="store_true", help="small experiments (about 20 s) instead of the full run")
+    p.add_argument("--quick", action="store_true",
+                   help="small experiments and at most two figures per section (about 20 s) instead of the full run")
     p.add_argument("--only", default="", help="comma-separated section keys to run (default: all)")
     p.add_argument("--from-records", metavar="JSON", default=None,
                    help="render from a records.json instead of measuring")

@@ -31,6 +31,7 @@ __all__ = ["run_sections", "render", "write_atomically", "build_report", "Sectio
            "failed_sections"]
 
 FAILED = "section_failed"
+QUICK_MAX_FIGURES = 2          # a quick report draws at most this many figures per section
 
 
 def _failure(key, exc):
@@ -97,6 +98,7 @@ class SectionView:
     conclusions: list = field(default_factory=list)  # [str]
     tables: list = field(default_factory=list)       # [(caption, header, rows)]
     problems: list = field(default_factory=list)     # [str]: a figure or a conclusion that failed
+    notes: list = field(default_factory=list)        # [str]: e.g. figures a quick run leaves out
     seconds: float | None = None
 
     @property
@@ -111,7 +113,7 @@ class SectionView:
         return "This section was not run:", self.message
 
 
-def _views(records, sections, dpi, drawn=None):
+def _views(records, sections, dpi, drawn=None, max_figures=None):
     from .sections import SECTIONS
     sections = SECTIONS if sections is None else sections
     failed = failed_sections(records)
@@ -129,14 +131,22 @@ def _views(records, sections, dpi, drawn=None):
             v.status, v.message = "not run", "no records for this section in this run"
         if v.status in ("ok",):
             if drawn and s.key in drawn:
-                for name, (ok, got), caption in drawn[s.key]:
+                got_all, more = drawn[s.key]
+                if more:
+                    v.notes.append(f"quick run: {more} more figure(s) of this section are drawn in a full run")
+                for name, (ok, got), caption in got_all:
                     if ok:
                         v.figures.append((f"{v.key}_{name}.png", got, caption))
                     else:
                         v.problems.append(f"figure {name} could not be drawn: {got}")
             else:
                 try:
-                    for name, build, caption in s.figures(records):
+                    figs = list(s.figures(records))
+                    if max_figures is not None and len(figs) > max_figures:
+                        v.notes.append(f"quick run: {len(figs) - max_figures} more figure(s) of this "
+                                          "section are drawn in a full run")
+                        figs = figs[:max_figures]
+                    for name, build, caption in figs:
                         jobs.append((v, name, build, caption))
                 except Exception as e:        # noqa: BLE001 -- a broken figure list is reported, not fatal
                     v.problems.append(f"figures could not be listed: {type(e).__name__}: {e}")
@@ -201,12 +211,13 @@ def _draw_all(builders, dpi):
         _BUILDERS = []
 
 
-def render(records, meta=None, sections=None, dpi=100, drawn=None):
+def render(records, meta=None, sections=None, dpi=100, drawn=None, max_figures=None):
     """``{relative path: bytes}`` for the whole report, from records alone (``drawn``:
-    figures already drawn, section key -> [(name, (ok, png or error), caption)])."""
+    figures already drawn, section key -> ([(name, (ok, png or error), caption)], left out);
+    ``max_figures``: draw at most that many per section -- the quick run's choice)."""
     from . import render_html, render_md
     meta = dict(meta or {})
-    views = _views(records, sections, dpi, drawn)
+    views = _views(records, sections, dpi, drawn, max_figures)
     files = {"records.json": to_json(records, **meta).encode("utf-8")}
     for v in views:
         for name, png, _ in v.figures:
@@ -292,12 +303,12 @@ class _Drawer:
 
     QUIET = ("speed",)          # sections whose measurements are timings
 
-    def __init__(self, dpi=100, max_children=3):
+    def __init__(self, dpi=100, max_children=3, max_figures=None):
         import multiprocessing as mp
-        self.dpi, self.max_children = dpi, max_children
+        self.dpi, self.max_children, self.max_figures = dpi, max_children, max_figures
         self.ok = (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
         self.ctx = mp.get_context("fork") if self.ok else None
-        self.running, self.drawn, self.pending = [], {}, {}
+        self.running, self.drawn, self.pending, self.left_out = [], {}, {}, {}
 
     def before(self, section):
         if section.key in self.QUIET:
@@ -315,6 +326,10 @@ class _Drawer:
             self._collect(item)          # finished (its PNGs are waiting in the pipe)
         if not jobs:
             return
+        left_out = 0
+        if self.max_figures is not None and len(jobs) > self.max_figures:
+            left_out, jobs = len(jobs) - self.max_figures, jobs[:self.max_figures]
+        self.left_out[section.key] = left_out
         # a section with many figures is split over two children (two CPUs)
         half = (len(jobs) + 1) // 2 if len(jobs) > 3 else len(jobs)
         self.pending[section.key] = [None] * ((len(jobs) + half - 1) // half)
@@ -345,7 +360,7 @@ class _Drawer:
             return
         parts[k] = [(name, res, caption) for (name, _, caption), res in zip(jobs, got)]
         if all(p is not None for p in parts):
-            self.drawn[key] = [x for p in parts for x in p]
+            self.drawn[key] = ([x for p in parts for x in p], self.left_out.get(key, 0))
             del self.pending[key]
 
     def wait(self):
@@ -374,7 +389,8 @@ def build_report(out="reports", quick=False, progress=None, only=None, dpi=100):
     """Measure, render, write. Returns (out path, records)."""
     check_writable(out)
     t0 = time.perf_counter()
-    drawer = _Drawer(dpi)
+    limit = QUICK_MAX_FIGURES if quick else None
+    drawer = _Drawer(dpi, max_figures=limit)
     try:
         records = run_sections(quick, progress, only=only, before=drawer.before, after=drawer.after)
         meta = run_meta(quick, time.perf_counter() - t0)
@@ -384,5 +400,5 @@ def build_report(out="reports", quick=False, progress=None, only=None, dpi=100):
     except BaseException:
         drawer.kill()
         raise
-    files = render(records, meta, dpi=dpi, drawn=drawer.drawn)
+    files = render(records, meta, dpi=dpi, drawn=drawer.drawn, max_figures=limit)
     return write_atomically(out, files), records

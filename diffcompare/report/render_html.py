@@ -44,6 +44,7 @@ def _section(v):
         out.append(f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{b64}">'
                    f"<figcaption>{_e(caption)}</figcaption></figure>")
     out.extend(f'<p class="problem">{_e(p)}</p>' for p in v.problems)
+    out.extend(f'<p class="meta">{_e(n)}</p>' for n in v.notes)
     if v.seconds is not None:
         out.append(f'<p class="meta">Section measured in {v.seconds:.1f} s.</p>')
     out.append("</section>")

@@ -25,6 +25,7 @@ def _section(v, figure_dir):
     for name, _png, caption in v.figures:
         out += [f"![{caption}]({figure_dir}/{name})", "", f"*{caption}*", ""]
     out += [f"*Problem: {p}*" for p in v.problems]
+    out += [f"*{n}*" for n in v.notes]
     if v.seconds is not None:
         out += [f"<sub>Section measured in {v.seconds:.1f} s.</sub>", ""]
     return "\n".join(out)
