@@ -244,7 +244,12 @@ def write_atomically(out, files):
     try:
         for rel, data in files.items():
             io.write_bytes(tmp / rel, data)
-        os.chmod(tmp, 0o755)
+        # temporary files are private (0600); a report is for reading: the umask's usual modes
+        mask = os.umask(0)
+        os.umask(mask)
+        for path in tmp.rglob("*"):
+            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+        os.chmod(tmp, 0o777 & ~mask)
         if out.exists():
             old = parent / f".{out.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
             os.rename(out, old)
