@@ -85,14 +85,32 @@ def _build_sympy():
     return Namespace("SYMPY", fns)
 
 
+def _keyword_metadata(prim, fn):
+    """Let a structural row take its metadata positionally too (``xp.reshape(a, (3, 1))``,
+    ``xp.sum(a, 0)``), as NUMPY does; the recorders take it by keyword."""
+    if prim.elementwise or prim.nargs != 1:
+        return fn
+    import inspect
+    names = list(inspect.signature(prim.vjps[0]).parameters)[3:]
+
+    def f(x, *meta, **kw):
+        if meta:
+            if len(meta) > len(names):
+                raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
+            kw = dict(zip(names, meta), **kw)
+        return fn(x, **kw)
+    f.__name__ = prim.name
+    return f
+
+
 def _build_tracer():
-    fns = {r.name: _tracer.traced(r) for r in ROWS}
+    fns = {r.name: _keyword_metadata(r, _tracer.traced(r)) for r in ROWS}
     fns["name"] = _tracer_name
     return Namespace("TRACER", fns)
 
 
 def _build_forward():
-    fns = {r.name: _forward.forward_op(r) for r in ROWS}
+    fns = {r.name: _keyword_metadata(r, _forward.forward_op(r)) for r in ROWS}
     fns["name"] = _identity_name
     return Namespace("FORWARD", fns)
 

@@ -21,6 +21,10 @@ def check_params(params, allow_nonfinite=False):
         if v.__class__ is float and v - v == 0.0:      # the common case, cheaply (inf-inf is nan)
             out[name] = v
             continue
+        if (v.__class__ is np.ndarray and v.dtype.kind == "f" and v.ndim and isinstance(name, str)
+                and (allow_nonfinite or np.isfinite(v).all())):
+            out[name] = v
+            continue
         if not isinstance(name, str):
             raise BadParamsError(f"param names must be strings, got {name!r}")
         if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.ndarray, list, tuple)):
@@ -75,6 +79,8 @@ def like(grads, template):
     for name, v in template.items():
         g = grads[name]
         if v.__class__ is float and g.__class__ is float:
+            out[name] = g
+        elif g.__class__ is np.ndarray and v.__class__ is np.ndarray and g.shape == v.shape and g.dtype == v.dtype:
             out[name] = g
         elif isinstance(v, np.ndarray):
             out[name] = np.asarray(g, dtype=np.result_type(v, np.float32)).reshape(v.shape) \

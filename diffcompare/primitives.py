@@ -90,7 +90,7 @@ def _pow(x, y):
         except (ZeroDivisionError, OverflowError):
             pass
         return np.power(np.float64(x), y)   # nan for a negative base, inf for 0**-1
-    return np.power(x, y)
+    return x ** y
 
 
 def _sigmoid_math(x):
@@ -258,7 +258,12 @@ def _lse_vjp(ybar, out, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         ybar = np.expand_dims(ybar, axis)
         out = np.expand_dims(out, axis)
-    return ybar * np.exp(x - out)
+    return ybar * _exp_any(x - out)
+
+
+def _exp_any(a):
+    """exp of a float array or of an object array of SymPy expressions (the symbolic sweep)."""
+    return _map1(sympy.exp)(a) if getattr(a, "dtype", None) == object else np.exp(a)
 
 
 def _lse_jvp(xdots, out, x, axis=None, keepdims=False):
@@ -328,14 +333,14 @@ ROWS = (
       show="{0} - {1}", nargs=2),
     P("mul", operator.mul, operator.mul, (lambda xp, out, x, y: y, lambda xp, out, x, y: x),
       show="{0}*{1}", nargs=2),
-    P("div", _div, operator.truediv, (lambda xp, out, x, y: 1.0 / y, lambda xp, out, x, y: -out / y),
+    P("div", _div, operator.truediv, (lambda xp, out, x, y: _div(1.0, y), lambda xp, out, x, y: _div(-out, y)),
       show="{0}/{1}", nargs=2, domain=(0.3, 3.0)),
     P("neg", operator.neg, operator.neg, (lambda xp, out, x: -1.0,), show="-{0}"),
     P("pow", _pow, operator.pow,
-      (lambda xp, out, x, y: y * x ** (y - 1), lambda xp, out, x, y: out * xp.log(x)),
+      (lambda xp, out, x, y: y * _pow(x, y - 1), lambda xp, out, x, y: out * xp.log(x)),
       show="{0}**{1}", nargs=2, domain=(0.3, 3.0)),
     P("exp", _fast(math.exp, np.exp), sympy.exp, (lambda xp, out, x: out,), show="exp({0})"),
-    P("log", _fast(math.log, np.log), sympy.log, (lambda xp, out, x: 1.0 / x,), show="log({0})",
+    P("log", _fast(math.log, np.log), sympy.log, (lambda xp, out, x: _div(1.0, x),), show="log({0})",
       domain=(0.1, 5.0)),
     P("sin", _fast(math.sin, np.sin), sympy.sin, (lambda xp, out, x: xp.cos(x),), show="sin({0})"),
     P("cos", _fast(math.cos, np.cos), sympy.cos, (lambda xp, out, x: -xp.sin(x),), show="cos({0})"),
@@ -343,7 +348,7 @@ ROWS = (
       show="tanh({0})"),
     P("sigmoid", _fast(_sigmoid_math, _sigmoid_np), lambda x: 1 / (1 + sympy.exp(-x)),
       (lambda xp, out, x: out * (1.0 - out),), show="sigmoid({0})", domain=(-4.0, 4.0)),
-    P("sqrt", _fast(math.sqrt, np.sqrt), sympy.sqrt, (lambda xp, out, x: 0.5 / out,), show="sqrt({0})",
+    P("sqrt", _fast(math.sqrt, np.sqrt), sympy.sqrt, (lambda xp, out, x: _div(0.5, out),), show="sqrt({0})",
       domain=(0.1, 5.0)),
     P("abs", _fast(abs, np.abs), sympy.Abs, (lambda xp, out, x: xp.sign(x),), show="|{0}|"),
     # Ties split the gradient evenly (Heaviside(0) = 1/2), as SymPy's Max and autograd do.

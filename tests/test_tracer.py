@@ -105,3 +105,18 @@ def test_grad_reports_tape_length_and_times():
     gf = dc.grad(m)
     gf(m.params)
     assert gf.info["tape_length"] == 20 and gf.info["call_s"] > 0 and "setup_s" in gf.info
+
+
+def test_metadata_positional_or_keyword_in_every_namespace():
+    a = np.arange(6.0).reshape(2, 3) + 1.0
+    f = lambda p, xp: xp.sum(xp.reshape(p["a"], (3, 2)), 0)[1] + xp.sum(xp.transpose(p["a"], (1, 0)) ** 2)
+    for method in ("autodiff", "autodiff-forward", "autograd"):
+        g = dc.grad(f, method)({"a": a})["a"]
+        np.testing.assert_allclose(g, 2 * a + np.array([[0, 1, 0], [1, 0, 1]]), rtol=1e-14)
+
+
+def test_backward_at_a_pole_is_ieee_not_an_exception():
+    with np.errstate(all="ignore"):
+        assert dc.grad(lambda p, xp: xp.sqrt(p["x"]))({"x": 0.0})["x"] == np.inf
+        assert dc.grad(lambda p, xp: xp.log(p["x"]))({"x": 0.0})["x"] == np.inf
+        assert dc.grad(lambda p, xp: 1 / p["x"])({"x": 0.0})["x"] == -np.inf
