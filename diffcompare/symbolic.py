@@ -327,6 +327,7 @@ def tangent_diff(expr, s):
         stack.pop()
         dep[e] = any(dep[a] for a in e.args)
     table = _table_partials()
+    _KEYS.clear()
     memo = {}
     stack = [expr]
     while stack:
@@ -351,7 +352,8 @@ def tangent_diff(expr, s):
         if e.is_Add:
             r = Add(*[memo[a] for a in args if dep[a]])
         elif e.is_Mul:
-            r = Add(*[Mul(*(args[:i] + [memo[a]] + args[i + 1:])) for i, a in enumerate(args) if dep[a]])
+            keys = _mul_keys(e)
+            r = Add(*[_mul_replace(e, keys, i, memo[a]) for i, a in enumerate(args) if dep[a]])
         elif e.is_Pow:
             b, x = args
             db = memo[b] if dep[b] else S.Zero
@@ -362,14 +364,116 @@ def tangent_diff(expr, s):
         else:
             terms = []
             for i, a in enumerate(args, 1):
-                if not dep[a] or memo[a].is_zero:
+                if not dep[a] or memo[a] is sympy.S.Zero:
                     continue
                 part = table.get(e.func) if len(args) == 1 else None
                 df = part(e, a) if part is not None else e.fdiff(i)
-                terms.append(df * memo[a])
+                da = memo[a]
+                terms.append(_mul_replace(da, _mul_keys(da), None, df) if da.is_Mul else df * da)
             r = Add(*terms)
         memo[e] = r
+    _KEYS.clear()
     return memo[expr]
+
+
+# Mul fast path. SymPy's Mul(*factors) sorts and re-gathers all k factors of a flat product
+# (k log k deep comparisons), so a chain's derivative -- one product of ~4d factors, grown by
+# one factor per level -- costs O(d^2 log d) in SymPy. When the product is already canonical
+# (one leading number at most) and the new factor cannot combine with any other (its gather
+# key (base, exponent without its numeric coefficient) is new, as in Mul.flatten's _gather),
+# Mul.flatten would return the old factors plus the new one in sorted position: built here
+# directly by binary insertion. Anything else goes to SymPy. VERIFY (tests) checks each
+# fast result against SymPy's own Mul with ==.
+VERIFY = False
+_CMP = None
+
+
+def _mul_key(o):
+    b, x = o.as_base_exp()
+    return b, x.as_coeff_Mul()[1]
+
+
+_KEYS = {}     # Mul -> its gather keys, filled as the fast path builds products
+
+
+def _mul_keys(m):
+    """Gather keys of a Mul's non-number factors (None: not a plain canonical product)."""
+    got = _KEYS.get(m, False)
+    if got is not False:
+        return got
+    args = m.args
+    start = 1 if args and args[0].is_Number else 0
+    if any(a.is_Number or not a.is_commutative or (a.is_Pow and a.base.is_Number) for a in args[start:]):
+        return None
+    keys = {}
+    for a in args[start:]:
+        k = _mul_key(a)
+        if k in keys:
+            return None
+        keys[k] = a
+    _KEYS[m] = keys
+    return keys
+
+
+def _mul_replace(m, keys, i, new):
+    """Mul(*(m.args with arg i replaced by ``new``)) -- or, with i None, Mul(new, m) -- as
+    SymPy builds it, by the fast path where it provably applies."""
+    args = list(m.args)
+    slow = args[:i] + [new] + args[i + 1:] if i is not None else [new] + args
+    if i is not None and new.is_Mul and not args[i].is_Number:
+        # a small product whose one factor's tangent is a big product: insert the others
+        # into the big one
+        r = _mul_insert(new, _mul_keys(new), args[:i] + args[i + 1:], None)
+    else:
+        r = _mul_insert(m, keys, [new], i)
+    if r is None:
+        return sympy.Mul(*slow)
+    if VERIFY:
+        want = sympy.Mul(*slow)
+        assert r == want, (r, want)
+    return r
+
+
+def _mul_insert(m, keys, extras, drop):
+    """m's factors (minus factor ``drop``) plus ``extras`` in canonical order, if no factor
+    can combine with another (else None: SymPy decides)."""
+    global _CMP
+    if keys is None:
+        return None
+    args = list(m.args)
+    coeff = args[:1] if args[0].is_Number else []
+    rest = args[len(coeff):]
+    if drop is not None:
+        if args[drop].is_Number:
+            return None
+        del rest[drop - len(coeff)]
+    dropped_key = _mul_key(args[drop]) if drop is not None else None
+    seen = set()
+    for f in extras:
+        if (f.is_Number or f.is_Mul or not f.is_commutative or f is sympy.S.Zero
+                or (f.is_Pow and f.base.is_Number)):
+            return None
+        k = _mul_key(f)
+        if (k in keys and k != dropped_key) or k in seen:
+            return None
+        seen.add(k)
+    if len(coeff) + len(rest) + len(extras) <= 2:      # SymPy's 2-arg rules (distribution)
+        return None
+    if _CMP is None:
+        from functools import cmp_to_key
+        _CMP = cmp_to_key(sympy.Basic.compare)
+    import bisect
+    for f in extras:
+        rest.insert(bisect.bisect_left(rest, _CMP(f), key=_CMP), f)
+    r = sympy.Mul._from_args(coeff + rest, True)
+    if r not in _KEYS:
+        nk = dict(keys)
+        if dropped_key is not None:
+            del nk[dropped_key]
+        for f in extras:
+            nk[_mul_key(f)] = f
+        _KEYS[r] = nk
+    return r
 
 
 _TABLE_PARTIALS = {}
