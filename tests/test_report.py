@@ -78,6 +78,7 @@ def test_conclusions_are_computed_from_the_records(files):
     assert "4.2e-11" in md and "1.1e-16" in md               # best central error, autodiff floor
     assert "2499 times per gradient at n=1249" in md         # evals record
     assert "3.0-3.1 evaluations per gradient" in md          # autodiff cost ratio 3e-4/1e-4, 6e-4/2e-4
+    assert "does not grow with n" in md
     assert "4.0 more digits in float32" in md                # log10(4.25e-7 / 4.2e-11)
     assert "catches up with the tracer after 7.14e+03 gradients" in md   # 0.25 / (4e-5 - 5e-6)
     assert "SymPy derivative at 50 digits (mpmath)" in md    # reference named
