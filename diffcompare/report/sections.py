@@ -581,9 +581,14 @@ def _conclude_summary(records):
 
 def _tables_summary(records):
     from .slide import slide_rows
-    rows = [(row.method, row.claim, "; ".join(e.text for e in row.evidence) or "not measured in this run")
+    from .slide import LEGEND
+
+    def mark(e):
+        return ("✓ " if e.supports else "≈ " if e.supports is False else "") + e.text
+    rows = [(row.method, row.claim, "; ".join(mark(e) for e in row.evidence) or "not measured in this run")
             for row in slide_rows(records)]
-    return [("The summary slide with its evidence", ("gradient", "the lecture says", "measured here"), rows)]
+    return [(f"The summary slide with its evidence ({LEGEND.split('+ / ', 1)[-1].replace('~ / ', '')})",
+             ("gradient", "the lecture says", "measured here"), rows)]
 
 
 SECTIONS = [

@@ -36,6 +36,15 @@ FAMILIES = {
 CLAIMS = (("numerical", "Numerical gradient", "easy to implement, bad to use"),
           ("symbolic", "Symbolic gradient", "sometimes useful, often intractable"),
           ("automatic", "Automatic gradient", "exact, fast, error-prone"))
+# When a number supports its claim (the marks on the slide): computed, with these thresholds.
+EXACT = 1e-13        # a float64 gradient error below this is "exact" (round-off level)
+FAST = 10.0          # a gradient for at most this many evaluations is "fast" (a small multiple)
+SWELL = 100.0        # a derivative tree this many times our tape is "intractable" as a formula
+
+
+LEGEND = ("+ / ✓ the number supports the claim, ~ / ≈ it qualifies it, · context "
+          f"(thresholds: exact < {EXACT:g}, fast < {FAST:g} evaluations per gradient, "
+          f"intractable: tree > {SWELL:g}× our tape)")
 ADVICE = ("Use symbolic gradient for small/trivial programs.",
           "Almost always use analytic gradient, but check correctness of implementation with "
           "numerical gradient (a gradient check).")
@@ -105,6 +114,10 @@ def _loc(records, fam):
 
 def _numerical(records):
     ev = [_loc(records, "numerical")]
+    loc = {r.method: r.value for r in _nums(records, section="summary", metric="loc")}
+    if ev[0] is not None and "automatic" in loc:
+        ev[0].supports = loc["numerical"] < loc["automatic"]
+        ev[0].text += f" vs {loc['automatic']} for reverse-mode autodiff"
     best = _nums(records, section="accuracy", method="central", metric="best_rel_error")
     b64 = [r for r in best if r.extra.get("dtype") == "float64"]
     b32 = [r for r in best if r.extra.get("dtype") == "float32"]
@@ -115,14 +128,20 @@ def _numerical(records):
         t = f"best central-difference error {fmt_err(w.value)} (at h={w.extra['h']:.0e}, {w.model})"
         if ex:
             t += f" vs {fmt_err(max(r.value for r in ex))} for the exact methods"
-        ev.append(Evidence(t, True))
+        ev.append(Evidence(t, w.value > 1e3 * max(max((r.value for r in ex), default=0.0), 1e-16)))
     if b32:
         w = max(b32, key=lambda r: r.value)
-        ev.append(Evidence(f"float32: {fmt_err(w.value)} at best", True))
+        ex32 = [r.value for r in _nums(records, section="accuracy", metric="rel_error", method="autodiff")
+                if r.extra.get("dtype") == "float32"]
+        t = f"float32: {fmt_err(w.value)} at best"
+        if ex32:
+            t += f" (autodiff {fmt_err(max(ex32))})"
+        ev.append(Evidence(t, w.value > 10 * max(ex32, default=6e-8)))
     evals = _nums(records, section="speed", method="central", metric="evals")
     if evals:
         r = max(evals, key=lambda r: r.extra.get("n", 0))
-        ev.append(Evidence(f"{r.value} evaluations per gradient at n={r.extra.get('n')}", True))
+        ev.append(Evidence(f"{r.value} evaluations per gradient at n={r.extra.get('n')}",
+                           r.value >= r.extra.get("n", 0)))
     return ev
 
 
@@ -147,7 +166,7 @@ def _symbolic(records):
             t += f"; as a DAG {_big(dag)}"
         if "tape" in same:
             t += f"; our tape {_big(same['tape'])} ops"
-        ev.append(Evidence(t, True))
+        ev.append(Evidence(t, r.value > SWELL * same.get("tape", r.value)))
     stops = [r for r in sw if r.metric == "diff_status" and isinstance(r.value, str)
              and r.value.startswith("intractable")]
     for r in stops:
@@ -159,9 +178,10 @@ def _symbolic(records):
         ev.append(Evidence(f"sympy.simplify {r.value} ({r.model})", True))
     acc = _nums(records, section="accuracy", method="symbolic", metric="rel_error")
     if acc:
-        ev.append(Evidence(f"error {fmt_err(max(r.value for r in acc if r.extra.get('dtype') == 'float64'))} "
-                           "on the lecture's small models (float64)", True)
-                  if any(r.extra.get("dtype") == "float64" for r in acc) else None)
+        e64 = [r.value for r in acc if r.extra.get("dtype") == "float64"]
+        if e64:
+            ev.append(Evidence(f"error {fmt_err(max(e64))} on the lecture's small models (float64)",
+                               max(e64) < EXACT))
     sp = [r for r in _nums(records, section="speed", method="symbolic", model="softplus_chain")]
     if sp:
         d = max(r.extra["depth"] for r in sp)
@@ -177,12 +197,20 @@ def _automatic(records):
     acc = [r for r in _nums(records, section="accuracy", method="autodiff", metric="rel_error")
            if r.extra.get("dtype") == "float64"]
     if acc:
-        ev.append(Evidence(f"autodiff error {fmt_err(max(r.value for r in acc))} (float64, "
-                           f"{len(acc)} model{'s' if len(acc) != 1 else ''})", True))
+        worst = max(r.value for r in acc)
+        ev.append(Evidence(f"autodiff error {fmt_err(worst)} (float64, "
+                           f"{len(acc)} model{'s' if len(acc) != 1 else ''})", worst < EXACT))
     ratio = _nums(records, section="speed", method="autodiff", metric="cost_ratio")
     if ratio:
         r = max(ratio, key=lambda r: r.extra.get("n", 0))
-        ev.append(Evidence(f"a gradient costs {fmt_x(r.value)} one evaluation at n={r.extra.get('n')}", True))
+        ev.append(Evidence(f"a gradient costs {fmt_x(r.value)} one evaluation at n={r.extra.get('n')}",
+                           r.value < FAST))
+    bad = [r for r in select(records, section="fd_stability", method="autodiff", metric="returned")
+           if isinstance(r.value, float) and not math.isfinite(r.value)]
+    if bad:
+        r = bad[0]
+        ev.append(Evidence(f"returns {r.value} for dL/dw where f overflows ({r.model}; exact "
+                           f"{r.extra.get('exact', float('nan')):.6g}): exact rules, inexact program", True))
     caught = _gradcheck_share(records)
     if caught:
         ev.append(Evidence(caught, None))
@@ -252,6 +280,8 @@ def slide_text(records, source=""):
             lines.append(f"      {'+' if e.supports else '~' if e.supports is False else '·'} {e.text}")
     lines.append("")
     lines.extend(advice_lines(records))
+    lines.append("")
+    lines.append(LEGEND)
     return "\n".join(lines)
 
 
@@ -287,6 +317,6 @@ def slide_figure(records):
     fig.patch.set_facecolor("white")
     for x, yy, text, kw in items:
         fig.text(x / 12.8, 1 - yy / height, text, va="top", **kw)
-    fig.text(0.6 / 12.8, 0.15 / height, "Every number above comes from this run's records (diffcompare report).",
-             fontsize=9, color="#777")
+    fig.text(0.6 / 12.8, 0.15 / height, "Every number above comes from this run's records (diffcompare report).   "
+             + LEGEND.split("+ / ", 1)[-1].replace("~ / ", ""), fontsize=8, color="#777")
     return fig
