@@ -112,3 +112,14 @@ def test_bad_records_file_is_one_line_error(tmp_path, capsys):
     bad.write_text("{not json")
     assert main(["slide", "--records", str(bad)]) == 2
     assert capsys.readouterr().err.startswith("diffcompare: error: cannot read records")
+
+
+def test_support_marks_are_computed_from_thresholds():
+    recs = records()
+    rows = {r.key: r for r in slide.slide_rows(recs)}
+    marks = {e.text.split(" (")[0]: e.supports for e in rows["numerical"].evidence + rows["automatic"].evidence}
+    assert marks["123 lines of code"] is True                 # fewer lines than the tracer (456)
+    assert marks["autodiff error 1.4e-16"] is True            # < EXACT
+    slow = [Record("speed", "mlp", "autodiff", "cost_ratio", 40.0, "x", "n=9", extra={"n": 9})]
+    e = [e for e in slide.slide_rows(slow)[2].evidence if "evaluation" in e.text][0]
+    assert e.supports is False and "40× one evaluation" in e.text   # > FAST: the claim is qualified
