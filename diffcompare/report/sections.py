@@ -280,13 +280,62 @@ def _run_swell(quick, progress):
             kw["progress"] = lambda i, n, d, *a, w=kw["width"]: progress(
                 f"symbolic blow-up: width {w}, depth {d} ({i}/{n})")
         out += list(fn("softplus_chain", quick=quick, **kw))
+    out += _swell_extras(progress)
+    return out
+
+
+def _swell_extras(progress):
+    """The lecture's two symbolic examples recomputed, Baydin et al.'s logistic-map table and
+    SymPy's automatic evaluation (optional parts of the swell module; each is skipped, with a
+    note, if missing or failing)."""
+    from .. import swell
+    out = []
+    progress("symbolic blow-up: the lecture's examples")
+    for name, fn_name in (("lecture", "lecture_examples"), ("baydin", "logistic_table"),
+                          ("auto_evaluation", "auto_evaluation")):
+        fn = getattr(swell, fn_name, None)
+        if fn is None:
+            continue
+        try:
+            rows = fn()
+        except Exception as e:          # noqa: BLE001 -- an optional table; the sweep stands
+            out.append(Record("swell", name, "symbolic", "part_failed", f"{fn_name}: {type(e).__name__}: {e}"))
+            continue
+        for i, row in enumerate(rows):
+            if name == "lecture":
+                out.append(Record("swell", "lecture", "symbolic", "lecture_example", str(row[1]), "", str(row[0]),
+                                  extra={"row": i}))
+            else:
+                out.append(Record("swell", name, "symbolic", f"{name}_row", i, "", "", extra=dict(row)))
+    return out
+
+
+def _tables_swell(records):
+    rs = select(records, section="swell")
+    out = []
+    lec = sorted((r for r in rs if r.metric == "lecture_example"), key=lambda r: r.extra.get("row", 0))
+    if lec:
+        out.append(("The lecture's two symbolic examples, recomputed with SymPy (Mathematica form)",
+                    ("", "SymPy"), [(r.setting, r.value) for r in lec]))
+    bay = [r.extra for r in rs if r.metric == "baydin_row"]
+    if bay:
+        out.append(("Baydin et al. (2018), Table 1, the logistic map l_{n+1} = 4 l_n (1 - l_n): published vs "
+                    "recomputed", ("n", "published d l_n / dx", "tree of l_n", "tree of d/dx (sympy.diff)",
+                                   "expanded derivative = published"),
+                    [(b.get("n"), b.get("published_simplified", b.get("published_d", "")), b.get("tree_l"),
+                      b.get("tree_d"), "yes" if b.get("matches_published") else "NO") for b in bay]))
+    auto = [r.extra for r in rs if r.metric == "auto_evaluation_row"]
+    if auto:
+        out.append(("SymPy's automatic evaluation: rewrites that collapse a nest as it is built",
+                    ("model", "tape ops", "ops collapsed by SymPy", "example"),
+                    [(a.get("model"), a.get("tape"), a.get("collapsed"), a.get("example") or "-") for a in auto]))
     return out
 
 
 def _figs_swell(records):
     rs = select(records, section="swell")
     figs = []
-    for model in dict.fromkeys(r.model for r in rs if r.model):
+    for model in dict.fromkeys(r.model for r in rs if r.model and r.metric not in _SWELL_EXTRAS):
         mine = [r for r in rs if r.model == model]
         var = "n" if model == "logistic_map" else "depth"
 
@@ -304,10 +353,16 @@ def _figs_swell(records):
     return figs
 
 
+_SWELL_EXTRAS = ("lecture_example", "baydin_row", "auto_evaluation_row", "part_failed")
+
+
 def _conclude_swell(records):
     rs = select(records, section="swell")
     out = []
-    for model in dict.fromkeys(r.model for r in rs if r.model):
+    for r in rs:
+        if r.metric == "part_failed":
+            out.append(f"Not shown: {r.value}")
+    for model in dict.fromkeys(r.model for r in rs if r.model and r.metric not in _SWELL_EXTRAS):
         mine = [r for r in rs if r.model == model]
         parts = []
         for metric, what in (("tree", "gradient tree (sympy.diff)"), ("rev_tree", "gradient tree (reverse sweep, counted on the DAG)"),
@@ -603,7 +658,7 @@ SECTIONS = [
     Section("swell", "Symbolic blow-up",
             "Expression size of the symbolic derivative (tree, DAG, after cse) against our "
             "tape, by depth of the nested model, and the time to differentiate.",
-            _run_swell, _figs_swell, _conclude_swell),
+            _run_swell, _figs_swell, _conclude_swell, _tables_swell),
     Section("speed", "Speed",
             "Time per gradient against the number of parameters, and what one gradient costs "
             "in evaluations of the model.",
