@@ -252,3 +252,16 @@ def test_overflow_experiment_records():
     assert all(r.extra["exact"] == pytest.approx(2.0) for r in recs)
     import math
     assert math.isnan(got[("overflow (float64", "autodiff")])      # 0 * inf in the chain rule
+
+
+def test_swell_tables_from_records():
+    recs = [Record("swell", "lecture", "symbolic", "lecture_example", "x*Exp[b + w*x]/(Exp[b + w*x] + 1)", "",
+                   "Out", extra={"row": 1}),
+            Record("swell", "lecture", "symbolic", "lecture_example", "D[Log[1 + Exp[w*x + b]], w]", "", "In[11]",
+                   extra={"row": 0}),
+            Record("swell", "baydin", "symbolic", "baydin_row", 0, extra={
+                "n": 2, "published_simplified": "4 - 8x", "tree_l": 8, "tree_d": 5, "matches_published": True})]
+    (c1, h1, rows1), (c2, h2, rows2) = sections._tables_swell(recs)
+    assert rows1[0] == ("In[11]", "D[Log[1 + Exp[w*x + b]], w]")          # in the lecture's order
+    assert rows2 == [(2, "4 - 8x", 8, 5, "yes")]
+    assert sections._conclude_swell(recs) == []                           # tables, not per-model lines
