@@ -125,6 +125,7 @@ def test_missing_module_is_unavailable_not_a_crash():
 def _previous(out):
     out.mkdir()
     (out / "index.html").write_text("previous report")
+    (out / "records.json").write_text("{}")
     return out
 
 
@@ -136,6 +137,19 @@ def test_write_atomically_replaces_the_folder(tmp_path):
     os.umask(mask)
     assert (out / "figures/a.png").stat().st_mode & 0o777 == 0o666 & ~mask     # not mkstemp's 0600
     assert sorted(os.listdir(tmp_path)) == ["reports"]       # no temporary or old folder left
+    assert not (out / "records.json").exists()                # the folder is replaced, not merged
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "thesis.tex").write_text("precious")
+    for fn in (lambda: build.write_atomically(home, {"index.html": b"x"}), lambda: build.check_writable(home)):
+        with pytest.raises(build.io.OutputError, match="refusing to replace"):
+            fn()
+    assert (home / "thesis.tex").read_text() == "precious" and sorted(os.listdir(tmp_path)) == ["home"]
+    (tmp_path / "empty").mkdir()
+    build.write_atomically(tmp_path / "empty", {"index.html": b"x"})   # an empty folder is fine
 
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError])

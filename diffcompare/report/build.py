@@ -227,14 +227,28 @@ def render(records, meta=None, sections=None, dpi=100, drawn=None, max_figures=N
     return files
 
 
+def _check_replaceable(out):
+    """The whole folder ``out`` is replaced: refuse anything but a previous report (or an
+    empty folder), so ``--out .`` or ``--out ~`` can never delete a user's files."""
+    if out.exists() and not out.is_dir():
+        raise io.OutputError(f"cannot write the report to {out}: it exists and is not a folder")
+    if out.is_dir():
+        try:
+            names = set(os.listdir(out))
+        except OSError as e:
+            raise io.OutputError(f"cannot write the report to {out}: {e.strerror or e}") from None
+        if names and "records.json" not in names:
+            raise io.OutputError(f"refusing to replace {out}: it is not empty and holds no records.json "
+                                 "(not a diffcompare report folder); choose another --out")
+
+
 def write_atomically(out, files):
     """Write ``files`` into a fresh temporary sibling of ``out``, then swap it in:
     ``out`` -> ``.out.old-*``, temporary -> ``out``, remove the old one. Until the swap the
     previous report is untouched; a failure during the swap puts it back."""
     out = Path(out)
     parent = out.resolve().parent
-    if out.exists() and not out.is_dir():
-        raise io.OutputError(f"cannot write the report to {out}: it exists and is not a folder")
+    _check_replaceable(out)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
@@ -275,8 +289,7 @@ def check_writable(out):
     """Fail early (before minutes of measuring) if ``out`` cannot be replaced."""
     out = Path(out)
     parent = out.resolve().parent
-    if out.exists() and not out.is_dir():
-        raise io.OutputError(f"cannot write the report to {out}: it exists and is not a folder")
+    _check_replaceable(out)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         probe = Path(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent))
