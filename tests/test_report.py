@@ -279,3 +279,27 @@ def test_swell_tables_from_records():
     assert rows1[0] == ("In[11]", "D[Log[1 + Exp[w*x + b]], w]")          # in the lecture's order
     assert rows2 == [(2, "4 - 8x", 8, 5, "yes")]
     assert sections._conclude_swell(recs) == []                           # tables, not per-model lines
+
+
+def test_figures_drawn_beside_the_run_and_a_broken_figure_is_reported(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    def good():
+        fig, ax = plt.subplots()
+        ax.plot([1, 2], [3, 4])
+        return fig
+
+    def bad():
+        raise ValueError("nope")
+    figs = lambda recs: [("good", good, "a line"), ("bad", bad, "broken"), ("good2", good, "again"),
+                         ("good3", good, "more")]
+    sec = Section("alpha", "Alpha", "intro", lambda quick, progress: [Record("alpha", "m", "x", "y", 1.0)],
+                  figs, lambda recs: ["fine"])
+    monkeypatch.setattr(sections, "SECTIONS", [sec])
+    out, recs = build.build_report(tmp_path / "r", quick=False)
+    md = (out / "README.md").read_text()
+    assert "figure bad could not be drawn: ValueError: nope" in md
+    assert sorted(os.listdir(out / "figures")) == ["alpha_good.png", "alpha_good2.png", "alpha_good3.png"]
+    out, recs = build.build_report(tmp_path / "r", quick=True)             # at most two figures
+    assert "quick run: 2 more figure(s)" in (out / "README.md").read_text()
+    assert sorted(os.listdir(out / "figures")) == ["alpha_good.png"]
