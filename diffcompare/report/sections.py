@@ -501,6 +501,48 @@ def _figs_training(records):
     return out
 
 
+def _loss_grads(records):
+    rs = [r for r in select(records, section="train") if r.extra.get("experiment") == "losses"
+          and r.metric in ("dL_dw", "unavailable", "failed")]
+    settings = list(dict.fromkeys(r.setting for r in rs if r.setting))
+    methods = list(dict.fromkeys(r.method for r in rs))
+    cell = {(r.setting, r.method): r for r in rs}
+    return rs, settings, methods, cell
+
+
+def _tables_training(records):
+    rs, settings, methods, cell = _loss_grads(records)
+    if not settings:
+        return []
+    rows = []
+    for st in settings:
+        row = [st]
+        for m in methods:
+            r = cell.get((st, m))
+            row.append("" if r is None else f"{r.value:.6g}" if _num(r) else "refused")
+        rows.append(row)
+    ref = next((r.reference for r in rs if r.reference), "")
+    return [(f"dL/dw of each perceptron loss at smooth points, kinks and jumps, by gradient source "
+             f"(reference {ref})", ("loss, point", *methods), rows)]
+
+
+def _conclude_losses(records):
+    rs, settings, methods, cell = _loss_grads(records)
+    out = []
+    for st in settings:
+        ref = next((cell[(st, m)] for m in ("autograd", "autodiff") if (st, m) in cell and _num(cell[(st, m)])), None)
+        if ref is None:
+            continue
+        off = [(m, cell[(st, m)].value) for m in methods
+               if (st, m) in cell and _num(cell[(st, m)])
+               and abs(cell[(st, m)].value - ref.value) > 1e-3 * max(abs(ref.value), 1e-6)]
+        if off:
+            out.append(f"{st}: " + ", ".join(f"{m} {v:.4g}" for m, v in off)
+                       + f" against {ref.method} {ref.value:.4g} (a kink or jump: one-sided and wide "
+                         "stencils see different slopes).")
+    return out
+
+
 def _conclude_training(records):
     rs = [r for r in select(records, section="train")]
     num = [r for r in rs if _num(r)]
@@ -535,6 +577,7 @@ def _conclude_training(records):
         where = ", ".join(cases[:3]) + (f", ... {len(cases) - 3} more" if len(cases) > 3 else "")
         out.append(f"{m} could not train {len(lst)} case{'s' if len(lst) != 1 else ''} [{where}]: "
                    f"{lst[0].value}")
+    out += _conclude_losses(records)
     crit = [r for r in num if r.metric == "critical_lr"]
     sweep = [r for r in rs if r.metric == "w_error" and "lr" in r.extra]
     if crit and sweep:
@@ -672,7 +715,7 @@ SECTIONS = [
             "The same model trained with each gradient source; learning rates, momentum, SGD "
             "vs batch, digits.",
             _run_training, _figs_training,
-            _conclude_training),
+            _conclude_training, _tables_training),
     Section("gradcheck", "Gradient checks",
             "Seeded bugs in hand-written gradients: what share each check catches, and its "
             "false alarms on correct gradients.",
