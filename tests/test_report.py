@@ -303,3 +303,16 @@ def test_figures_drawn_beside_the_run_and_a_broken_figure_is_reported(tmp_path, 
     out, recs = build.build_report(tmp_path / "r", quick=True)             # at most two figures
     assert "quick run: 2 more figure(s)" in (out / "README.md").read_text()
     assert sorted(os.listdir(out / "figures")) == ["alpha_good.png"]
+
+
+def test_training_loss_table_and_disagreements():
+    ex = {"experiment": "losses"}
+    recs = [Record("train", "perceptron", m, "dL_dw", v, "", "loss l1, w=0.5", "autograd", ex)
+            for m, v in (("autograd", 0.5417), ("forward", 0.875), ("central", 0.54170001))]
+    recs.append(Record("train", "perceptron", "complex-step", "unavailable", "failed: NotComplexSafe: abs",
+                       "", "loss l1, w=0.5", "", ex))
+    (caption, header, rows), = sections._tables_training(recs)
+    assert header == ("loss, point", "autograd", "forward", "central", "complex-step")
+    assert rows == [["loss l1, w=0.5", "0.5417", "0.875", "0.5417", "refused"]]
+    (line,) = sections._conclude_losses(recs)
+    assert line.startswith("loss l1, w=0.5: forward 0.875 against autograd 0.5417")   # central agrees
