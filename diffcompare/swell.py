@@ -5,8 +5,10 @@ Per depth d (for ``logistic_map``, d is the number of steps n) a forked worker r
 steps below in order, each under the time budget (seconds per SymPy step). A step past its
 budget is marked "intractable at depth d (budget ...)", the worker is killed and a fresh one
 goes on with the next step; an intractable step (and what needs it) is skipped at deeper
-depths, while the DAG counts of the symbolic reverse sweep go on (they have their own,
-larger cap):
+depths (never retried), while the DAG counts go on: the tangent sweep (cap
+max(30, 6*budget)) and the reverse sweep (cap 2*budget) run in a second lane of workers,
+on the other core, beside the SymPy steps. Depths: 1..12, then x1.5 to 30, then x2 to the
+maximum (``depth_grid``; the measured depths are listed in the findings).
 
     tan        tangent (forward) sweep for d/dp1 over the expression's DAG, memoised
                (``symbolic.tangent_diff``): the SAME expression sympy.diff returns (tested
@@ -60,6 +62,8 @@ def depth_grid(max_depth, dense=12, far=30):
     while d < max_depth:
         f = 1.5 if d < far else 2.0
         d = min(max_depth, max(d + 1, int(round(d * f / 5.0)) * 5 if d >= 10 else int(d * f)))
+        if d < max_depth and d * 1.3 > max_depth:
+            d = max_depth                       # no near-duplicate just below the end
         ds.append(d)
     return ds
 
@@ -129,10 +133,11 @@ def _step(st, name):
         out = {"tree1": t1, "dag1": dag1, "diff1_s": t}
         if t1 <= EXPLICIT_MAX:
             out["tree1_explicit"] = explicit_tree_size(g)
+        if "rev1" not in c and t1 <= EXPLICIT_MAX:     # the reverse sweep runs in the other lane
+            c["rev1"] = flat_exprs(reverse_gradient(st.model, st.params, st.me)[0])[0]
         if "rev1" in c:
             out["rev_equal1"] = bool(c["rev1"] == g)
-        if "tan1" in c:
-            out["tan_equal1"] = bool(c["tan1"] == g)
+        out["tan_equal1"] = bool((c["tan1"] if "tan1" in c else tangent_diff(st.me.expr, st.p1)) == g)
         return out
     if name == "diff":
         g, t = _time(lambda: [sympy.diff(st.me.expr, s) for s in st.syms])
@@ -250,9 +255,14 @@ def _run_depth(name, depth, width, steps, budget, dag_budget, rev_budget):
 
 
 def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None, steps=STEPS,
-          dag_budget=None, progress=None):
+          dag_budget=None, progress=None, lanes=2):
     """One row (dict) per depth with every measured count and time; an intractable step
-    leaves ``status[step] = 'intractable at depth d (budget B s)'`` and is skipped deeper."""
+    leaves ``status[step] = 'intractable at depth d (budget B s)'`` and is skipped deeper.
+
+    Budgets: ``budget`` seconds per SymPy step; the reverse sweep ("dag") 2x that; the
+    tangent sweep ("tan", the reach column) ``dag_budget`` (default max(30, 6*budget)).
+    With ``lanes=2`` the DAG counts (tangent and reverse sweeps) run their depths in a
+    second lane (their own workers, the other core) beside the SymPy steps."""
     if max_depth < 1:
         raise BadOptionError(f"max depth must be >= 1, got {max_depth}")
     if budget <= 0:
@@ -260,26 +270,52 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
     _model(name, 1, width)
     depths = depth_grid(max_depth) if depths is None else list(depths)
     dag_budget = max(30.0, 6 * budget) if dag_budget is None else dag_budget
-    rev_budget = 2 * budget
-    given_up = {}
-    rows = []
-    for i, d in enumerate(depths):
-        run = [s for s in steps if s not in given_up and NEEDS.get(s) not in given_up]
-        results, status = _run_depth(name, d, width, run, budget, dag_budget, rev_budget) if run else ({}, {})
-        row = {"depth": d, **results, "status": {}}
-        for s in steps:
-            if s in status:
-                msg = (f"intractable at depth {d} (budget {budget:g} s)" if status[s] == "intractable"
-                       else status[s])
-                row["status"][s] = msg
-                given_up.setdefault(s, d)
-            elif s in given_up:
-                row["status"][s] = f"skipped (intractable at depth {given_up[s]})"
-            elif NEEDS.get(s) in given_up:
-                row["status"][s] = f"skipped ({NEEDS[s]} intractable at depth {given_up[NEEDS[s]]})"
-        rows.append(row)
-        if progress is not None:
-            progress(i + 1, len(depths), d)
+    budgets = {"tan": dag_budget, "dag": 2 * budget}
+    steps = tuple(steps)
+    done = [0]
+    lock = threading.Lock()
+
+    def tick(d):
+        with lock:
+            done[0] += 1
+            if progress is not None:
+                progress(min(done[0], len(depths)), len(depths), d)
+
+    def lane(lane_steps, out, report):
+        given_up = {}
+        for d in depths:
+            run = [s for s in lane_steps if s not in given_up and NEEDS.get(s) not in given_up]
+            results, status = (_run_depth(name, d, width, run, budget, dag_budget, budgets["dag"])
+                               if run else ({}, {}))
+            row = {"depth": d, **results, "status": {}}
+            for s in lane_steps:
+                if s in status:
+                    msg = (f"intractable at depth {d} (budget {budgets.get(s, budget):g} s)"
+                           if status[s] == "intractable" else status[s])
+                    row["status"][s] = msg
+                    given_up.setdefault(s, d)
+                elif s in given_up:
+                    row["status"][s] = f"skipped (intractable at depth {given_up[s]})"
+                elif NEEDS.get(s) in given_up:
+                    row["status"][s] = f"skipped ({NEEDS[s]} intractable at depth {given_up[NEEDS[s]]})"
+            out.append(row)
+            if report:
+                tick(d)
+
+    mine = tuple(s for s in steps if s in ("tan", "dag"))       # the DAG-count lane
+    split = lanes >= 2 and mine and len(mine) < len(steps)
+    rows, side = [], []
+    if split:
+        t = threading.Thread(target=lane, args=(mine, side, False), daemon=True)
+        t.start()
+        lane(tuple(s for s in steps if s not in mine), rows, True)
+        t.join()
+        for r, o in zip(rows, side):
+            st = {**o.pop("status"), **r["status"]}
+            r.update(o)
+            r["status"] = st
+    else:
+        lane(steps, rows, True)
     return rows
 
 
