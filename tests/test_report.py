@@ -316,3 +316,10 @@ def test_training_loss_table_and_disagreements():
     assert rows == [["loss l1, w=0.5", "0.5417", "0.875", "0.5417", "refused"]]
     (line,) = sections._conclude_losses(recs)
     assert line.startswith("loss l1, w=0.5: forward 0.875 against autograd 0.5417")   # central agrees
+
+
+def test_markdown_shows_formulas_literally():
+    from diffcompare.report import render_md
+    v = build.SectionView("s", "S", "intro", conclusions=["tree = 8*d**2 + 9*d + 1 for softplus_chain"])
+    md = render_md.page([v], {})
+    assert "8\\*d\\*\\*2 + 9\\*d + 1 for softplus\\_chain" in md
