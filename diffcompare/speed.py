@@ -90,6 +90,7 @@ def scaling_records(quick=False, methods=None, hidden=None, cap_s=None, progress
             _progress(progress, f"speed: n={n}, {m}")
             try:
                 gf = api.grad(model, m, **_options(m))
+                gf.prepare(params)          # one-off setup (SymPy: diff + lambdify) apart
                 t0 = time.perf_counter()
                 g = gf(params)
                 first = time.perf_counter() - t0
