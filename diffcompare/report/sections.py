@@ -252,6 +252,14 @@ def _conclude_speed(records):
             elif ad:
                 line += f", no faster than our tracer ({fmt_s(ad[0])}): the setup never pays off."
             out.append(line)
+    msym = {r.metric: r for r in rs if r.model == "mlp" and r.method == "symbolic"}
+    if "setup_s" in msym and "s_per_grad" in msym:
+        n = msym["s_per_grad"].extra.get("n")
+        line = (f"SymPy on the MLP (n={n}): setup {fmt_s(msym['setup_s'].value)}, then "
+                f"{fmt_s(msym['s_per_grad'].value)} per gradient")
+        if "cost_ratio" in msym:
+            line += f" ({msym['cost_ratio'].value:.2g} evaluations)"
+        out.append(line + ".")
     stopped = [r for r in select(records, section="speed", metric="skipped")]
     if stopped:
         out.append("Stopped where one gradient grows past the time cap (they grow ~n): "
