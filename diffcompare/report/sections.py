@@ -276,7 +276,7 @@ def _conclude_speed(records):
 # its width-2 variant (each unit reads both units below), each SymPy step under a budget
 # (past it: "intractable at depth d", then skipped deeper). Quick: width 1, depth <= 4.
 SWELL_FULL = ({"width": 1, "max_depth": 10, "budget": 1.0},
-              {"width": 2, "max_depth": 7, "budget": 1.0})
+              {"width": 2, "max_depth": 12, "budget": 1.0})
 
 
 def _run_swell(quick, progress):
