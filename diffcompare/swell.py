@@ -30,6 +30,10 @@ maximum (``depth_grid``; the measured depths are listed in the findings).
 from __future__ import annotations
 
 import math
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
 import sys
 import threading
 import time
@@ -42,14 +46,16 @@ from . import models
 from .errors import BadOptionError
 from .records import Record
 from .symbolic import (_ctx, build, cse_ops, collapsed_ops, explicit_tree_size, flat_exprs,
-                       reverse_gradient, tangent_diff, tree_size)
+                       memo_namespace, reverse_gradient, tangent_diff, tree_size)
 
-__all__ = ["STEPS", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
+__all__ = ["STEPS", "SE_STEPS", "to_symengine", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
            "lecture_examples", "logistic_table", "auto_evaluation", "SWELL_MODELS"]
 
 STEPS = ("tan", "dag", "diff1", "diff", "count_ops", "cse1", "cse", "lambdify", "nocse", "simplify1", "simplify")
 NEEDS = {"count_ops": "diff1", "cse1": "diff1", "simplify1": "diff1",
          "cse": "diff", "lambdify": "diff", "nocse": "diff", "simplify": "diff"}
+SE_STEPS = ("se_diff1", "se_diff")       # SymEngine beside SymPy (optional)
+LANE2 = ("tan", "dag") + SE_STEPS         # the DAG-count lane (no SymPy simplification)
 SWELL_MODELS = ("softplus_chain", "logistic_map", "mlp4", "softplus", "neuron")
 EXPLICIT_MAX = 20_000      # cross-check the memoised count by walking trees up to this size
 
@@ -77,20 +83,45 @@ def _model(name, depth, width):
 
 
 # --- the worker -----------------------------------------------------------------------------
+#
+# Process layout. Each lane (SymPy steps; DAG counts) has ONE long-lived lane worker
+# (forked once, its own process group). Per depth it builds the model, then forks one child
+# per step whose prerequisite is the built model; a child that finishes a step with
+# dependents becomes their holder and forks them in turn (diff1 -> count_ops, cse1,
+# simplify1, diff; diff -> cse, lambdify, nocse, simplify), so a prerequisite is computed
+# once per depth and a killed step never costs its siblings their inputs. Siblings run side
+# by side; each is killed when ITS OWN CPU time passes its budget (read from /proc), so a
+# step marked intractable has really had its budget of CPU however many run at once on the
+# shared cores (plus a wall cap, 6x budget + 30 s, for a machine that starves it).
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_of(pid):
+    """CPU seconds (user + system) of process ``pid`` so far, or None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            s = fh.read()
+        f = s[s.rindex(b")") + 2:].split()
+        return (int(f[11]) + int(f[12])) / _TICK
+    except (OSError, ValueError, IndexError):
+        return None
+
 
 class _State:
-    def __init__(self, model):
+    def __init__(self, model, xp=None):
         self.model, self.params = model, model.params
-        self.me = build(model, self.params, real=False)   # same expressions, fast at depth
+        self.me = build(model, self.params, real=False, xp=xp)   # same expressions, fast at depth
+        self.xp = xp
         self.syms = self.me.flat_params()
         self.p1 = self.syms[0]
         self.cache = {}
 
 
-def _time(fn):
-    t0 = time.perf_counter()
+def _cpu_time(fn):
+    t0 = time.process_time()
     r = fn()
-    return r, time.perf_counter() - t0
+    return r, time.process_time() - t0
 
 
 def _args_values(st):
@@ -99,170 +130,398 @@ def _args_values(st):
     return me.flat_params() + me.data_args(), vals
 
 
+def _per_call(fn, vals, min_time=0.01, rounds=3):
+    """CPU seconds per call (best of ``rounds``, each >= min_time): the ratio of two such
+    timings in one process is what the cost columns report."""
+    loops = 1
+    while True:
+        t0 = time.process_time()
+        for _ in range(loops):
+            fn(*vals)
+        t = time.process_time() - t0
+        if t >= min_time or loops >= 100_000:
+            break
+        loops *= 4
+    best = t / loops
+    for _ in range(rounds - 1):
+        t0 = time.process_time()
+        for _ in range(loops):
+            fn(*vals)
+        best = min(best, (time.process_time() - t0) / loops)
+    return best
+
+
 def _eval_cost(st, fn, vals):
-    from .compare import timeit
-    fexpr = st.cache.get("f_fn")
-    if fexpr is None:
-        args, _ = _args_values(st)
-        fexpr = st.cache["f_fn"] = sympy.lambdify(args, st.me.expr, modules="math", cse=True)
-    t_f = timeit(fexpr, *vals, repeats=5, min_time=0.02)
-    t_g = timeit(fn, *vals, repeats=5, min_time=0.02)
-    return t_g / t_f
+    args, _ = _args_values(st)
+    fexpr = sympy.lambdify(args, st.me.expr, modules="math", cse=True)
+    return _per_call(fn, vals) / _per_call(fexpr, vals)
+
+
+def _symengine():
+    try:
+        import symengine
+    except ImportError:
+        return None
+    return symengine
+
+
+def to_symengine(exprs, se=None):
+    """SymPy expressions -> SymEngine, converted over the DAG with memoisation (a tree of
+    10^60 nodes converts in time linear in its DAG). Add, Mul, Pow, exp, log, numbers and
+    symbols map one to one; anything else goes through ``symengine.sympify`` of that node."""
+    se = se or _symengine()
+    memo = {}
+    out = []
+    for root in exprs:
+        stack = [root]
+        while stack:
+            e = stack[-1]
+            if e in memo:
+                stack.pop()
+                continue
+            pend = [a for a in e.args if a not in memo]
+            if pend:
+                stack.extend(pend)
+                continue
+            stack.pop()
+            a = [memo[t] for t in e.args]
+            if e.is_Symbol:
+                r = se.Symbol(e.name)
+            elif e.is_Integer:
+                r = se.Integer(int(e))
+            elif e.is_Rational:
+                r = se.Rational(int(e.p), int(e.q))
+            elif e.is_Add:
+                r = se.Add(*a)
+            elif e.is_Mul:
+                r = se.Mul(*a)
+            elif e.is_Pow:
+                r = se.Pow(*a)
+            elif isinstance(e, sympy.exp):
+                r = se.exp(*a)
+            elif isinstance(e, sympy.log):
+                r = se.log(*a)
+            else:
+                r = se.sympify(e)
+            memo[e] = r
+        out.append(memo[root])
+    return out
+
+
+def _se_tree(exprs):
+    """(tree sizes, DAG) of SymEngine expressions, memoised like ``tree_size``."""
+    memo = {}
+    sizes = []
+    for root in exprs:
+        stack = [root]
+        while stack:
+            e = stack[-1]
+            if e in memo:
+                stack.pop()
+                continue
+            args = e.args
+            pend = [a for a in args if a not in memo]
+            if pend:
+                stack.extend(pend)
+                continue
+            stack.pop()
+            memo[e] = 1 + sum(memo[a] for a in args)
+        sizes.append(memo[root])
+    return sizes, len(memo)
 
 
 def _step(st, name):
+    """Run one step (its measured part) -> results; times are CPU seconds of the step."""
     c = st.cache
     if name == "tan":
-        g, t = _time(lambda: tangent_diff(st.me.expr, st.p1))
+        g, t = _cpu_time(lambda: tangent_diff(st.me.expr, st.p1))
         c["tan1"] = g
         (t1,), dag1 = tree_size([g])
         return {"tan_tree1": t1, "tan_dag1": dag1, "tan_s": t}
     if name == "dag":
-        (grads, sweep_tape, tape), t = _time(lambda: reverse_gradient(st.model, st.params, st.me))
+        (grads, sweep_tape, tape), t = _cpu_time(lambda: reverse_gradient(st.model, st.params, st.me, st.xp))
         flat = flat_exprs(grads)
         (t1,), dag1 = tree_size(flat[:1])
         trees, dag = tree_size(flat)
         ncol, ex = collapsed_ops(sweep_tape)
-        c["rev1"] = flat[0]
         return {"rev_tree1": t1, "rev_dag1": dag1, "rev_tree": sum(trees), "rev_dag": dag,
                 "rev_s": t, "tape": len(tape), "collapsed": ncol, "collapsed_examples": ex}
+    if name in ("se_diff1", "se_diff"):
+        se = _symengine()
+        (e, *ps) = to_symengine([st.me.expr] + (st.syms if name == "se_diff" else [st.p1]), se)
+        g, t = _cpu_time(lambda: [e.diff(p) for p in ps])
+        trees, dag = _se_tree(g)
+        key = "se_tree1" if name == "se_diff1" else "se_tree"
+        return {key: sum(trees), key.replace("tree", "dag"): dag, f"{name}_s": t}
     if name == "diff1":
-        g, t = _time(lambda: sympy.diff(st.me.expr, st.p1))
-        c["g1"] = g
+        g, t = _cpu_time(lambda: sympy.diff(st.me.expr, st.p1))
+        c["g1"], c["diff1_s"] = g, t
         (t1,), dag1 = tree_size([g])
-        out = {"tree1": t1, "dag1": dag1, "diff1_s": t}
-        if t1 <= EXPLICIT_MAX:
-            out["tree1_explicit"] = explicit_tree_size(g)
-        if "rev1" not in c and t1 <= EXPLICIT_MAX:     # the reverse sweep runs in the other lane
-            c["rev1"] = flat_exprs(reverse_gradient(st.model, st.params, st.me)[0])[0]
-        if "rev1" in c:
-            out["rev_equal1"] = bool(c["rev1"] == g)
-        out["tan_equal1"] = bool((c["tan1"] if "tan1" in c else tangent_diff(st.me.expr, st.p1)) == g)
-        return out
+        c["tree1"] = t1
+        return {"tree1": t1, "dag1": dag1, "diff1_s": t}
     if name == "diff":
-        g, t = _time(lambda: [sympy.diff(st.me.expr, s) for s in st.syms])
+        if "g1" in c:      # d/dp1 from the diff1 step (its time counts here, and in the budget)
+            rest, t = _cpu_time(lambda: [sympy.diff(st.me.expr, s) for s in st.syms[1:]])
+            g, t = [c["g1"]] + rest, t + c["diff1_s"]
+        else:
+            g, t = _cpu_time(lambda: [sympy.diff(st.me.expr, s) for s in st.syms])
         c["g"] = g
         trees, dag = tree_size(g)
         return {"tree": sum(trees), "dag": dag, "diff_s": t}
     if name == "count_ops":
-        n, t = _time(lambda: int(sympy.count_ops(c["g1"])))
+        n, t = _cpu_time(lambda: int(sympy.count_ops(c["g1"])))
         return {"count_ops1": n, "count_ops_s": t}
     if name == "cse1":
-        r, t = _time(lambda: sympy.cse(c["g1"]))
+        r, t = _cpu_time(lambda: sympy.cse(c["g1"]))
         return {"cse1_ops": cse_ops(*r), "cse1_s": t}
     if name == "cse":
-        r, t = _time(lambda: sympy.cse(c["g"]))
-        c["cse"] = r
+        r, t = _cpu_time(lambda: sympy.cse(c["g"]))
         return {"cse_ops": cse_ops(*r), "cse_s": t}
     if name == "lambdify":
         args, vals = _args_values(st)
-        r = c.get("cse") or sympy.cse(c["g"])
-        fn, t = _time(lambda: sympy.lambdify(args, r[1], modules="math", cse=lambda e: r))
+        fn, t = _cpu_time(lambda: sympy.lambdify(args, c["g"], modules="math", cse=True))
         return {"lambdify_s": t, "cost_cse": _eval_cost(st, fn, vals)}
     if name == "nocse":
         args, vals = _args_values(st)
         try:
-            fn, t = _time(lambda: sympy.lambdify(args, c["g"], modules="math", cse=False))
+            fn, t = _cpu_time(lambda: sympy.lambdify(args, c["g"], modules="math", cse=False))
         except (RecursionError, SyntaxError, MemoryError) as e:
             return {"nocse_error": f"{type(e).__name__}: {str(e).splitlines()[0][:80]}"}
         return {"lambdify_nocse_s": t, "cost_nocse": _eval_cost(st, fn, vals)}
     if name == "simplify1":
-        g, t = _time(lambda: sympy.simplify(c["g1"]))
+        g, t = _cpu_time(lambda: sympy.simplify(c["g1"]))
         return {"simplify1_tree": tree_size([g])[0][0], "simplify1_s": t}
     if name == "simplify":
-        g, t = _time(lambda: [sympy.simplify(e) for e in c["g"]])
+        g, t = _cpu_time(lambda: [sympy.simplify(e) for e in c["g"]])
         return {"simplify_tree": sum(tree_size(g)[0]), "simplify_s": t}
     raise KeyError(name)
 
 
-def _worker(conn, name, depth, width, steps):
-    # Deep expressions recurse deeply inside SymPy (free_symbols, printing): give the work a
-    # big stack in a thread of its own.
+def _post(st, name):
+    """Unbudgeted checks after a step (outside its measured time and budget)."""
+    c = st.cache
+    if name != "diff1":
+        return {}
+    g, out = c["g1"], {}
+    if c["tree1"] <= EXPLICIT_MAX:
+        out["tree1_explicit"] = explicit_tree_size(g)
+        out["rev_equal1"] = bool(flat_exprs(reverse_gradient(st.model, st.params, st.me)[0])[0] == g)
+    out["tan_equal1"] = bool(tangent_diff(st.me.expr, st.p1) == g)
+    return out
+
+
+def _budget_of(st, step, budgets):
+    b = budgets[step]
+    if step == "diff" and "diff1_s" in st.cache:
+        b = max(b - st.cache["diff1_s"], 0.01)      # the step's budget includes diff1's time
+    return b
+
+
+def _fork_step(st, step, plan, budgets):
+    recv, send = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:                                     # the step's own process
+        try:
+            recv.close()
+            try:
+                out = _step(st, step)
+            except Exception as e:
+                send.send(("error", step, f"{type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"))
+                os._exit(0)
+            send.send(("done", step, out))
+            extra = _post(st, step)
+            if extra:
+                send.send(("extra", step, extra))
+            if plan.get(step):
+                _hold(st, plan[step], plan, budgets, send.send)
+        except BaseException:
+            pass
+        finally:
+            os._exit(0)
+    send.close()
+    return pid, recv
+
+
+def _reap(pid):
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return None
+
+
+def _hold(st, steps, plan, budgets, emit):
+    """Fork ``steps`` side by side, relay their messages with ``emit``, kill each at its
+    CPU budget (-> ("intractable", step, cpu s)); returns when all are finished."""
+    live = {}
+    for s in steps:
+        pid, conn = _fork_step(st, s, plan, budgets)
+        live[conn] = [s, pid, True, time.monotonic(), _budget_of(st, s, budgets)]
+    while live:
+        for conn in multiprocessing.connection.wait(list(live), timeout=0.05):
+            s, pid, running, _, _ = live[conn]
+            try:
+                msg = conn.recv()
+            except EOFError:
+                code = _reap(pid)
+                if running:
+                    emit(("error", s, f"worker died (wait status {code})"))
+                conn.close()
+                del live[conn]
+                continue
+            if msg[0] in ("done", "error") and msg[1] == s:
+                live[conn][2] = False
+            emit(msg)
+        now = time.monotonic()
+        for conn, (s, pid, running, t0, b) in list(live.items()):
+            if not running:
+                continue
+            used = _cpu_of(pid)
+            wall = now - t0
+            if (used if used is not None else wall) > b or wall > 6 * b + 30:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                _reap(pid)
+                conn.close()
+                del live[conn]
+                emit(("intractable", s, used if used is not None else wall, wall))
+
+
+def _lane_worker(conn, name, width, memo_build):
+    """The long-lived lane worker: per ("depth", d, plan, budgets) command, build and run the
+    step tree, stream the messages, then ("end", d)."""
+    os.setpgid(0, 0)
     sys.setrecursionlimit(1_000_000)
-    threading.stack_size(1 << 29)
+    threading.stack_size(1 << 29)         # deep expressions recurse deeply inside SymPy
+    memo = {} if memo_build else None
 
     def work():
-        try:
-            sympy.core.cache.clear_cache()
-            st = _State(_model(name, depth, width))
-            for s in steps:
-                dep = NEEDS.get(s)
-                if dep and ("g1" if dep == "diff1" else "g") not in st.cache:
-                    conn.send(("prep", s))
-                    _step(st, dep)
-                conn.send(("start", s))
-                conn.send(("done", s, _step(st, s)))
-        except BaseException as e:      # reported, never raised across the process boundary
-            conn.send(("error", f"{type(e).__name__}: {str(e)[:120]}"))
-        conn.send(("end",))
+        while True:
+            try:
+                cmd = conn.recv()
+            except EOFError:
+                return
+            if cmd[0] != "depth":
+                return
+            _, d, plan, budgets = cmd
+            try:
+                sympy.core.cache.clear_cache()
+                xp = memo_namespace(memo) if memo is not None else None
+                st = _State(_model(name, d, width), xp)
+                _hold(st, plan[None], plan, budgets, conn.send)
+            except Exception as e:       # reported, never raised across the process boundary
+                conn.send(("error", None, f"{type(e).__name__}: {str(e)[:120]}"))
+            conn.send(("end", d))
     t = threading.Thread(target=work)
     t.start()
     t.join()
     conn.close()
 
 
-def _run_depth(name, depth, width, steps, budget, dag_budget, rev_budget):
-    """Run ``steps`` for one depth; returns (results, statuses) where a status is
-    'intractable' (past the budget) or an error message."""
-    ctx = _ctx()
-    results, status = {}, {}
-    todo = list(steps)
-    while todo:
-        recv, send = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(send, name, depth, width, todo), daemon=True)
-        p.start()
-        send.close()
-        current, limit = None, budget * 3 + 10      # building + a recomputed prerequisite
+def _parent_of(step, run):
+    if step == "diff":
+        return "diff1" if "diff1" in run else None
+    return NEEDS.get(step)
+
+
+def _plan(run):
+    plan = {}
+    for s in run:
+        plan.setdefault(_parent_of(s, run), []).append(s)
+    return plan
+
+
+def _ancestors(step, run):
+    out, p = [], _parent_of(step, run)
+    while p is not None:
+        out.append(p)
+        p = _parent_of(p, run)
+    return out
+
+
+class _Lane:
+    """The parent's end of a lane worker; restarted if it dies or passes the wall cap."""
+
+    def __init__(self, name, width, memo_build):
+        self.args = (name, width, memo_build)
+        self.p = None
+
+    def start(self):
+        ctx = _ctx()
+        self.conn, child = ctx.Pipe()
+        self.p = ctx.Process(target=_lane_worker, args=(child, *self.args), daemon=True)
+        self.p.start()
+        child.close()
+
+    def stop(self):
+        if self.p is None:
+            return
         try:
+            os.killpg(self.p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.p.is_alive():
+            self.p.kill()
+        self.p.join()
+        self.conn.close()
+        self.p = None
+
+    def run_depth(self, d, run, budgets):
+        """-> (results, status) for one depth; status[step] = ('intractable', cpu, wall) |
+        message."""
+        if self.p is None:
+            self.start()
+        plan = _plan(run)
+        results, status = {}, {}
+        cap = 30 + 6 * sum(budgets[s] for s in run)
+        deadline = time.monotonic() + cap
+        try:
+            self.conn.send(("depth", d, plan, budgets))
             while True:
-                if not recv.poll(limit):
-                    if current is None:
-                        current = todo[0]
-                    status[current] = "intractable"
-                    todo = [s for s in todo[todo.index(current) + 1:] if NEEDS.get(s) != current]
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.conn.poll(left):
+                    for s in run:
+                        if s not in results and s not in status:
+                            status[s] = f"not finished within the depth's wall cap ({cap:g} s)"
+                    self.stop()
                     break
-                msg = recv.recv()
-                if msg[0] == "start":
-                    current, limit = msg[1], (dag_budget if msg[1] == "tan" else
-                                              rev_budget if msg[1] == "dag" else budget)
-                elif msg[0] == "prep":
-                    current, limit = None, budget * 2 + 10
-                elif msg[0] == "done":
+                msg = self.conn.recv()
+                if msg[0] == "end":
+                    break
+                if msg[0] in ("done", "extra"):
                     results.update(msg[2])
-                    todo.remove(msg[1])
-                    current, limit = None, budget * 2 + 10
+                    if msg[0] == "done":
+                        results.setdefault("_done", set()).add(msg[1])
+                elif msg[0] == "intractable":
+                    status[msg[1]] = ("intractable", msg[2], msg[3])
                 elif msg[0] == "error":
-                    if current is not None:
-                        status[current] = msg[1]
-                        todo = todo[todo.index(current) + 1:]
-                    else:
-                        status[todo[0]] = msg[1]
-                        todo = todo[1:]
-                    break
-                elif msg[0] == "end":
-                    todo = []
-                    break
-        except EOFError:
-            if todo:
-                status[current or todo[0]] = f"worker died (exit code {p.exitcode})"
-                todo = todo[todo.index(current) + 1:] if current in todo else todo[1:]
-        finally:
-            if p.is_alive():
-                p.kill()
-            p.join()
-            recv.close()
-    return results, status
+                    status[msg[1] or run[0]] = msg[2]
+        except (EOFError, OSError) as e:
+            for s in run:
+                if s not in status and s not in results.get("_done", ()):
+                    status[s] = f"lane worker died ({type(e).__name__})"
+            self.stop()
+        done = results.pop("_done", set())
+        for s in run:                 # never reported: a prerequisite failed
+            if s not in done and s not in status:
+                bad = next((a for a in _ancestors(s, run) if a in status), None)
+                status[s] = ("dep", bad) if bad else "not run"
+        return results, status
 
 
 def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None, steps=STEPS,
-          dag_budget=None, progress=None, lanes=2):
+          dag_budget=None, progress=None, lanes=2, symengine=None):
     """One row (dict) per depth with every measured count and time; an intractable step
     leaves ``status[step] = 'intractable at depth d (budget B s)'`` and is skipped deeper.
 
-    Budgets: ``budget`` seconds per SymPy step; the reverse sweep ("dag") 2x that; the
-    tangent sweep ("tan", the reach column) ``dag_budget`` (default max(30, 6*budget)).
-    With ``lanes=2`` the DAG counts (tangent and reverse sweeps) run their depths in a
-    second lane (their own workers, the other core) beside the SymPy steps."""
+    Budgets are CPU seconds of the step's own process: ``budget`` per SymPy step (``diff``
+    reuses diff1's d/dp1, and diff1's time counts in diff's time and budget); the reverse
+    sweep ("dag") 2x that; the tangent sweep ("tan", the reach column) ``dag_budget``
+    (default max(30, 6*budget)); the SymEngine steps ``budget``. Times in the rows are CPU
+    seconds. With ``lanes=2`` the DAG counts (tangent and reverse sweeps, SymEngine) run in
+    a second lane worker beside the SymPy steps. ``symengine``: add the SymEngine columns
+    (se_diff1, se_diff) -- default: when symengine is importable."""
     if max_depth < 1:
         raise BadOptionError(f"max depth must be >= 1, got {max_depth}")
     if budget <= 0:
@@ -270,8 +529,18 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
     _model(name, 1, width)
     depths = depth_grid(max_depth) if depths is None else list(depths)
     dag_budget = max(30.0, 6 * budget) if dag_budget is None else dag_budget
-    budgets = {"tan": dag_budget, "dag": 2 * budget}
-    steps = tuple(steps)
+    steps = list(steps)
+    if symengine is None:
+        symengine = _symengine() is not None and steps == list(STEPS)
+    if symengine:
+        if _symengine() is None:
+            raise BadOptionError("symengine is not installed (pip install 'diffcompare[fast]')")
+        steps += [s for s in SE_STEPS if s not in steps]
+    for s in list(steps):                       # prerequisites run too (and are reported)
+        if NEEDS.get(s) and NEEDS[s] not in steps:
+            steps.insert(0, NEEDS[s])
+    budgets = {s: budget for s in steps}
+    budgets.update({"tan": dag_budget, "dag": 2 * budget})
     done = [0]
     lock = threading.Lock()
 
@@ -281,41 +550,58 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
             if progress is not None:
                 progress(min(done[0], len(depths)), len(depths), d)
 
-    def lane(lane_steps, out, report):
+    def lane(lane_steps, out, report, memo_build):
         given_up = {}
-        for d in depths:
-            run = [s for s in lane_steps if s not in given_up and NEEDS.get(s) not in given_up]
-            results, status = (_run_depth(name, d, width, run, budget, dag_budget, budgets["dag"])
-                               if run else ({}, {}))
-            row = {"depth": d, **results, "status": {}}
-            for s in lane_steps:
-                if s in status:
-                    msg = (f"intractable at depth {d} (budget {budgets.get(s, budget):g} s)"
-                           if status[s] == "intractable" else status[s])
-                    row["status"][s] = msg
-                    given_up.setdefault(s, d)
-                elif s in given_up:
-                    row["status"][s] = f"skipped (intractable at depth {given_up[s]})"
-                elif NEEDS.get(s) in given_up:
-                    row["status"][s] = f"skipped ({NEEDS[s]} intractable at depth {given_up[NEEDS[s]]})"
-            out.append(row)
-            if report:
-                tick(d)
+        worker = _Lane(name, width, memo_build)
+        try:
+            for d in depths:
+                run = [s for s in lane_steps if s not in given_up
+                       and not any(a in given_up for a in _ancestors(s, lane_steps))]
+                results, status = worker.run_depth(d, run, budgets) if run else ({}, {})
+                row = {"depth": d, **results, "status": {}}
+                for s in lane_steps:
+                    st = status.get(s)
+                    if isinstance(st, tuple) and st[0] == "intractable":
+                        note = ", diff1's time included" if s == "diff" and "diff1" in lane_steps else ""
+                        row["status"][s] = (f"intractable at depth {d} (budget {budgets[s]:g} s{note})")
+                        row.setdefault("gave_up_cpu", {})[s] = round(st[1], 2)
+                        given_up.setdefault(s, d)
+                    elif isinstance(st, tuple) and st[0] == "dep":
+                        row["status"][s] = f"skipped ({st[1]} intractable at depth {d})"
+                        given_up.setdefault(s, d)
+                    elif st is not None:
+                        row["status"][s] = st
+                        given_up.setdefault(s, d)
+                    elif s in given_up:
+                        row["status"][s] = f"skipped (intractable at depth {given_up[s]})"
+                    else:
+                        bad = next((a for a in _ancestors(s, lane_steps) if a in given_up), None)
+                        if bad:
+                            row["status"][s] = f"skipped ({bad} intractable at depth {given_up[bad]})"
+                out.append(row)
+                if report:
+                    tick(d)
+        finally:
+            worker.stop()
 
-    mine = tuple(s for s in steps if s in ("tan", "dag"))       # the DAG-count lane
-    split = lanes >= 2 and mine and len(mine) < len(steps)
+    mine = tuple(s for s in steps if s in LANE2)        # the DAG-count lane
+    rest = tuple(s for s in steps if s not in mine)
+    split = lanes >= 2 and mine and rest
     rows, side = [], []
     if split:
-        t = threading.Thread(target=lane, args=(mine, side, False), daemon=True)
+        t = threading.Thread(target=lane, args=(mine, side, False, True), daemon=True)
         t.start()
-        lane(tuple(s for s in steps if s not in mine), rows, True)
+        lane(rest, rows, True, False)
         t.join()
         for r, o in zip(rows, side):
             st = {**o.pop("status"), **r["status"]}
+            gc = {**o.pop("gave_up_cpu", {}), **r.get("gave_up_cpu", {})}
             r.update(o)
             r["status"] = st
+            if gc:
+                r["gave_up_cpu"] = gc
     else:
-        lane(steps, rows, True)
+        lane(tuple(steps), rows, True, not rest)
     return rows
 
 

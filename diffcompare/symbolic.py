@@ -34,7 +34,8 @@ from .errors import DiffcompareError, IntractableError
 from .namespaces import NUMPY, SYMPY
 
 __all__ = ["make", "ModelExpr", "build", "tree_size", "explicit_tree_size", "cse_ops",
-           "reverse_gradient", "tangent_diff", "SymbolicSetupError", "run_budgeted", "exact", "collapsed_ops", "DEFAULT_BUDGET"]
+           "reverse_gradient", "tangent_diff", "SymbolicSetupError", "run_budgeted", "exact", "collapsed_ops", "DEFAULT_BUDGET",
+           "memo_namespace"]
 
 DEFAULT_BUDGET = 20.0
 
@@ -108,7 +109,34 @@ def _sample_arrays(data):
     return arrs, n.pop()
 
 
-def build(f, params, per_sample=True, symbolic_scalars=True, real=True):
+def memo_namespace(memo):
+    """SYMPY with every elementwise function memoised in ``memo`` (a dict kept by the
+    caller): building a deeper model again after a shallower one reuses the shallower
+    layers' nodes (``exp``/``log`` evaluation asks assumptions, ~7 ms a layer). SymPy is
+    deterministic, so the expressions are the same as a fresh build's (tested with ==)."""
+    from .namespaces import Namespace
+    from .primitives import ROWS
+    fns = {}
+    for r in ROWS:
+        base = getattr(SYMPY, r.name)
+        if not r.elementwise:
+            fns[r.name] = base
+            continue
+
+        def f(*args, _name=r.name, _base=base):
+            if any(isinstance(a, np.ndarray) for a in args):
+                return _base(*args)
+            key = (_name,) + args
+            got = memo.get(key)
+            if got is None:
+                got = memo[key] = _base(*args)
+            return got
+        fns[r.name] = f
+    fns["name"] = SYMPY.name
+    return Namespace("SYMPY", fns)
+
+
+def build(f, params, per_sample=True, symbolic_scalars=True, real=True, xp=None):
     """Run ``f`` over SymPy symbols: see the module docstring for how data are treated.
 
     ``real=False`` makes symbols without assumptions: the same expression for the
@@ -131,7 +159,8 @@ def build(f, params, per_sample=True, symbolic_scalars=True, real=True):
     elif arrs:
         for k, v in arrs.items():
             kwargs[k] = np.array([exact(float(t)) for t in v.ravel()], dtype=object).reshape(v.shape)
-    expr = f(psyms, SYMPY, **kwargs) if kwargs else f(psyms, SYMPY)
+    xp = SYMPY if xp is None else xp
+    expr = f(psyms, xp, **kwargs) if kwargs else f(psyms, xp)
     if isinstance(expr, np.ndarray):
         expr = expr.reshape(-1)[0] if expr.size == 1 else expr
     expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr  # numbers only
@@ -234,7 +263,7 @@ def _exact_prim(prim):
     return q
 
 
-def symbolic_tape(f, params, mexpr=None):
+def symbolic_tape(f, params, mexpr=None, xp=None):
     """Record ``f`` with the tracer on the params' numbers, then replay the tape on SymPy
     values (same ops, ``prim.sym`` primals): a Tape whose values are expressions. Control
     flow is the numeric run's (the catalogue models have none that depends on values)."""
@@ -263,17 +292,17 @@ def symbolic_tape(f, params, mexpr=None):
         a = [row_vals.get(id(x), exact(x) if isinstance(x, float) else x) for x in args]
         for k, p in links:
             a[k] = vals[p]
-        v = (getattr(SYMPY, prim.name) if prim.elementwise else prim.sym)(*a, **(kw or {}))
+        v = (getattr(xp or SYMPY, prim.name) if prim.elementwise else prim.sym)(*a, **(kw or {}))
         vals.append(v)
         st.entries.append((_exact_prim(prim), links, tuple(a), v, kw))
     return st, tape
 
 
-def reverse_gradient(f, params, mexpr=None):
+def reverse_gradient(f, params, mexpr=None, xp=None):
     """The derivative as a DAG by the reverse sweep of the primitive table on SymPy values
     (``Tape.backward(xp=SYMPY)``): name -> expression (or object array), the symbolic tape
     and the numeric tape (its length is the autodiff tape length)."""
-    st, tape = symbolic_tape(f, params, mexpr)
+    st, tape = symbolic_tape(f, params, mexpr, xp)
     bars = st.backward(seed=sympy.S.One, xp=SYMPY)
     grads = {}
     for k, v in params.items():
