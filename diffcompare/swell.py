@@ -1,14 +1,18 @@
 """Expression swell: how big a symbolic derivative gets with depth, measured past where SymPy
 can go. Produces plain rows / records; prints nothing.
 
-Per depth d (for ``logistic_map``, d is the number of steps n) a forked worker runs the
-steps below in order, each under the time budget (seconds per SymPy step). A step past its
-budget is marked "intractable at depth d (budget ...)", the worker is killed and a fresh one
-goes on with the next step; an intractable step (and what needs it) is skipped at deeper
-depths (never retried), while the DAG counts go on: the tangent sweep (cap
-max(30, 6*budget)) and the reverse sweep (cap 2*budget) run in a second lane of workers,
-on the other core, beside the SymPy steps. Depths: 1..12, then x1.5 to 30, then x2 to the
-maximum (``depth_grid``; the measured depths are listed in the findings).
+Per depth d (for ``logistic_map``, d is the number of steps n) the steps below run, each
+under its budget: CPU seconds of the step's own process (``budget``, the CLI's --budget, per
+SymPy step). A step past its budget is killed and marked "intractable at depth d (budget
+...)"; it (and what needs it) is skipped at deeper depths, never retried, while the DAG
+counts go on. Each lane (SymPy steps; DAG counts) has one long-lived worker; per depth, a
+step's prerequisite is computed once and every step that needs it is forked from the
+process that holds it, side by side with its siblings (see "the worker" below): no
+prerequisite is ever recomputed, and the give-ups of different steps overlap on the cores.
+The tangent sweep's budget is max(30, 6*budget), the reverse sweep's 2*budget. Depths:
+1..12, then x1.5 to 30, then x2 to the maximum (``depth_grid``; the measured depths are
+listed in the findings). For a one-parameter model (the logistic map) the gradient steps
+(diff, cse, simplify, se_diff) are their d/dp1 twins and are not run twice (ALIASES).
 
     tan        tangent (forward) sweep for d/dp1 over the expression's DAG, memoised
                (``symbolic.tangent_diff``): the SAME expression sympy.diff returns (tested
@@ -19,13 +23,17 @@ maximum (``depth_grid``; the measured depths are listed in the findings).
                A different expression shape from sympy.diff's (the full gradient's shared
                DAG, each cotangent a product of table partials), reported beside it.
     diff1      sympy.diff w.r.t. the first parameter (w1, wa1, x): tree, DAG
-    diff       sympy.diff w.r.t. every parameter: summed tree, DAG
+    diff       sympy.diff w.r.t. every parameter (reusing diff1's d/dp1: diff1's time is
+               included in diff's time and budget): summed tree, DAG
     count_ops  count_ops of d/dp1 (walks the tree)
     cse1, cse  sympy.cse of d/dp1 / of the gradient: ops after cse
-    lambdify   lambdify of the cse'd gradient, and its cost per call over one evaluation
-               of the (lambdified) model
+    lambdify   lambdify(cse=True) of the gradient (its time includes the cse), and its cost
+               per call over one evaluation of the (lambdified) model, in CPU time
     nocse      lambdify of the gradient without cse (CPython's parser can refuse it: a result)
     simplify1, simplify   sympy.simplify of d/dp1 / of the gradient: tree after
+    se_diff1, se_diff     SymEngine (optional, the 'fast' extra): d/dp1 / the gradient of the
+               same expression converted over its DAG; time of SymEngine's diff alone
+               (tree counted where small). Run when symengine imports; else skipped.
 """
 from __future__ import annotations
 
@@ -54,6 +62,14 @@ __all__ = ["STEPS", "SE_STEPS", "to_symengine", "depth_grid", "sweep", "swell_re
 STEPS = ("tan", "dag", "diff1", "diff", "count_ops", "cse1", "cse", "lambdify", "nocse", "simplify1", "simplify")
 NEEDS = {"count_ops": "diff1", "cse1": "diff1", "simplify1": "diff1",
          "cse": "diff", "lambdify": "diff", "nocse": "diff", "simplify": "diff"}
+# For a one-parameter model (the logistic map) the gradient IS d/dp1: these gradient steps
+# would repeat their d/dp1 twin's work exactly, so they are not run; their columns are the
+# twin's, their status says "same as".
+ALIASES = {"diff": "diff1", "cse": "cse1", "simplify": "simplify1", "se_diff": "se_diff1"}
+ALIAS_KEYS = {"diff": (("tree", "tree1"), ("dag", "dag1"), ("diff_s", "diff1_s")),
+              "cse": (("cse_ops", "cse1_ops"), ("cse_s", "cse1_s")),
+              "simplify": (("simplify_tree", "simplify1_tree"), ("simplify_s", "simplify1_s")),
+              "se_diff": (("se_tree", "se_tree1"), ("se_dag", "se_dag1"), ("se_diff_s", "se_diff1_s"))}
 SE_STEPS = ("se_diff1", "se_diff")       # SymEngine beside SymPy (optional)
 LANE2 = ("tan", "dag") + SE_STEPS         # the DAG-count lane (no SymPy simplification)
 SWELL_MODELS = ("softplus_chain", "logistic_map", "mlp4", "softplus", "neuron")
@@ -250,9 +266,8 @@ def _step(st, name):
         se = _symengine()
         (e, *ps) = to_symengine([st.me.expr] + (st.syms if name == "se_diff" else [st.p1]), se)
         g, t = _cpu_time(lambda: [e.diff(p) for p in ps])
-        trees, dag = _se_tree(g)
-        key = "se_tree1" if name == "se_diff1" else "se_tree"
-        return {key: sum(trees), key.replace("tree", "dag"): dag, f"{name}_s": t}
+        c[name] = g
+        return {f"{name}_s": t}
     if name == "diff1":
         g, t = _cpu_time(lambda: sympy.diff(st.me.expr, st.p1))
         c["g1"], c["diff1_s"] = g, t
@@ -279,12 +294,14 @@ def _step(st, name):
         return {"cse_ops": cse_ops(*r), "cse_s": t}
     if name == "lambdify":
         args, vals = _args_values(st)
-        fn, t = _cpu_time(lambda: sympy.lambdify(args, c["g"], modules="math", cse=True))
+        g = c["g"] if "g" in c else [c["g1"]]
+        fn, t = _cpu_time(lambda: sympy.lambdify(args, g, modules="math", cse=True))
         return {"lambdify_s": t, "cost_cse": _eval_cost(st, fn, vals)}
     if name == "nocse":
         args, vals = _args_values(st)
         try:
-            fn, t = _cpu_time(lambda: sympy.lambdify(args, c["g"], modules="math", cse=False))
+            g = c["g"] if "g" in c else [c["g1"]]
+            fn, t = _cpu_time(lambda: sympy.lambdify(args, g, modules="math", cse=False))
         except (RecursionError, SyntaxError, MemoryError) as e:
             return {"nocse_error": f"{type(e).__name__}: {str(e).splitlines()[0][:80]}"}
         return {"lambdify_nocse_s": t, "cost_nocse": _eval_cost(st, fn, vals)}
@@ -300,6 +317,12 @@ def _step(st, name):
 def _post(st, name):
     """Unbudgeted checks after a step (outside its measured time and budget)."""
     c = st.cache
+    if name in SE_STEPS:       # SymEngine's tree, counted like SymPy's (slow past a few 1000 nodes)
+        if tree_size([st.me.expr])[1] > 300:
+            return {}
+        trees, dag = _se_tree(c[name])
+        key = "se_tree1" if name == "se_diff1" else "se_tree"
+        return {key: sum(trees), key.replace("tree", "dag"): dag}
     if name != "diff1":
         return {}
     g, out = c["g1"], {}
@@ -422,7 +445,10 @@ def _lane_worker(conn, name, width, memo_build):
 def _parent_of(step, run):
     if step == "diff":
         return "diff1" if "diff1" in run else None
-    return NEEDS.get(step)
+    p = NEEDS.get(step)
+    if p == "diff" and "diff" not in run and "diff1" in run:
+        return "diff1"             # one parameter: the gradient is d/dp1 (see ALIASES)
+    return p
 
 
 def _plan(run):
@@ -539,6 +565,10 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
     for s in list(steps):                       # prerequisites run too (and are reported)
         if NEEDS.get(s) and NEEDS[s] not in steps:
             steps.insert(0, NEEDS[s])
+    aliased = {}
+    if len(_model(name, 1, width).params) == 1:
+        aliased = {a: t for a, t in ALIASES.items() if a in steps and t in steps}
+        steps = [s for s in steps if s not in aliased]
     budgets = {s: budget for s in steps}
     budgets.update({"tan": dag_budget, "dag": 2 * budget})
     done = [0]
@@ -602,6 +632,13 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
                 r["gave_up_cpu"] = gc
     else:
         lane(tuple(steps), rows, True, not rest)
+    for r in rows:
+        for a, t in aliased.items():
+            for ka, kt in ALIAS_KEYS[a]:
+                if kt in r:
+                    r[ka] = r[kt]
+            if t in r["status"]:
+                r["status"][a] = f"same as {t} (one parameter): {r['status'][t]}"
     return rows
 
 
@@ -679,10 +716,27 @@ def fit_laws(rows, name="softplus_chain", width=1):
         out.append(f"reach (reverse-sweep DAG, counted exactly): {var} = {last['depth']}: tree of "
                    f"d/d{_p1(name, width)} {_big(last['rev_tree1'])}, gradient {_big(last['rev_tree'])}, "
                    f"DAG {last['rev_dag']}, tape {last['tape']}")
-    for step in ("tan", "dag", "diff", "diff1", "simplify1", "simplify", "cse", "lambdify", "nocse"):
+    p1 = _p1(name, width)
+    both = [r for r in rows if isinstance(r.get("se_diff1_s"), float) and isinstance(r.get("diff1_s"), float)]
+    if both:
+        r = both[-1]
+        out.append(f"SymEngine d/d{p1} at {var} = {r['depth']}: {r['se_diff1_s'] * 1e3:.3g} ms CPU vs "
+                   f"sympy.diff {r['diff1_s'] * 1e3:.3g} ms (x{r['diff1_s'] / max(r['se_diff1_s'], 1e-6):.0f})")
+    se = [r for r in rows if isinstance(r.get("se_diff1_s"), float)]
+    if se and (not both or se[-1] is not both[-1]):
+        r = se[-1]
+        tan = f", SymPy-form tangent sweep {r['tan_s']:.3g} s" if isinstance(r.get("tan_s"), float) else ""
+        out.append(f"SymEngine d/d{p1} reaches {var} = {r['depth']}: {r['se_diff1_s']:.3g} s CPU{tan}")
+    same = [r["depth"] for r in rows if isinstance(r.get("se_tree1"), int) and r.get("tan_tree1") == r["se_tree1"]]
+    if same:
+        out.append(f"SymEngine's d/d{p1} has SymPy's tree size at {var} = {_ranges(same)}")
+    for step in ("tan", "dag", "diff1", "diff", "count_ops", "cse1", "cse", "lambdify", "nocse",
+                 "simplify1", "simplify", "se_diff1", "se_diff"):
         first = next((r for r in rows if step in r.get("status", {}) and r["status"][step].startswith("intractable")), None)
         if first is not None:
-            out.append(f"SymPy gave up: {step} {first['status'][step]}")
+            who = "SymEngine" if step.startswith("se_") else "our sweep" if step in ("tan", "dag") else "SymPy"
+            out.append(f"{who} gave up: {step} {first['status'][step]} (CPU budget; ran "
+                       f"{first.get('gave_up_cpu', {}).get(step, float('nan')):.1f} s)")
     for r in rows:
         if "nocse_error" in r:
             out.append(f"lambdify without cse crashed at {var} = {r['depth']}: {r['nocse_error']}")
@@ -737,11 +791,14 @@ def rows_to_records(rows, name="softplus_chain", width=1, budget=None):
     for r in rows:
         setting = f"{var}={r['depth']}"
         for k, v in r.items():
-            if k in ("depth", "status", "collapsed_examples"):
+            if k in ("depth", "status", "collapsed_examples", "gave_up_cpu"):
                 continue
             method = "reverse-sweep" if k.startswith("rev_") else "autodiff" if k == "tape" else "symbolic"
             unit = "s" if k.endswith("_s") else "x eval" if k.startswith("cost") else ""
             recs.append(Record("swell", model, method, k, v, unit, setting,
+                               extra={"depth": r["depth"], "budget": budget}))
+        for k, cpu in r.get("gave_up_cpu", {}).items():
+            recs.append(Record("swell", model, "symbolic", f"{k}_gave_up_cpu_s", cpu, "s", setting,
                                extra={"depth": r["depth"], "budget": budget}))
         for k, msg in r.get("status", {}).items():
             recs.append(Record("swell", model, "symbolic", f"{k}_status", msg, "", setting,

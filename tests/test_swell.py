@@ -1,6 +1,7 @@
 import time
 
 import pytest
+import sympy
 
 from diffcompare import swell
 from diffcompare.records import Record
@@ -85,3 +86,63 @@ def test_tangent_column_equals_sympy_diff_where_both_run():
     assert all(r["tan_equal1"] and r["tan_dag1"] == r["dag1"] for r in rows)
     laws = swell.fit_laws(swell.sweep("softplus_chain", 60, budget=5, depths=[1, 2, 3, 60], steps=("tan",)))
     assert any("8*d**2 + 9*d + 1" in line and "tangent" in line for line in laws)
+
+
+def test_one_parameter_gradient_steps_are_their_d_dp1_twins():
+    rows = swell.sweep("logistic_map", 3, budget=5, steps=("diff1", "diff", "cse1", "cse", "lambdify"),
+                       symengine=False)
+    for r in rows:
+        assert r["tree"] == r["tree1"] and r["dag"] == r["dag1"] and r["cse_ops"] == r["cse1_ops"]
+        assert r["cost_cse"] > 0 and not r["status"]
+
+
+def test_diff_reuses_diff1_and_budgets_are_cpu_seconds():
+    rows = swell.sweep("softplus_chain", 3, budget=5, depths=[3], steps=("diff1", "diff"), symengine=False)
+    r = rows[0]
+    assert r["diff_s"] >= r["diff1_s"] and 3 * r["tree"] == 32 * 27 + 63 * 9 + 30
+    rows = swell.sweep("softplus_chain", 40, budget=0.3, width=2, depths=[30, 40],
+                       steps=("diff1", "diff", "count_ops"), symengine=False)
+    st = rows[0]["status"]
+    assert st["diff1"] == "intractable at depth 30 (budget 0.3 s)"
+    assert rows[0]["gave_up_cpu"]["diff1"] >= 0.3           # it really ran for its CPU budget
+    assert st["count_ops"] == st["diff"] == "skipped (diff1 intractable at depth 30)"
+    assert rows[1]["status"]["diff1"] == "skipped (intractable at depth 30)"
+
+
+def test_memoised_build_gives_the_fresh_expression():
+    from diffcompare import models
+    from diffcompare.symbolic import build, memo_namespace
+    memo = {}
+    for d in (2, 5):
+        m = models.get("softplus_chain", depth=d)
+        assert build(m, m.params, real=False, xp=memo_namespace(memo)).expr == build(m, m.params, real=False).expr
+
+
+def test_symengine_beside_sympy():
+    se = pytest.importorskip("symengine")
+    rows = swell.sweep("logistic_map", 4, budget=5, steps=("tan", "diff1"), symengine=True)
+    for r in rows:       # SymEngine keeps its own form (no auto-expansion): its own tree size
+        assert r["se_diff1_s"] >= 0 and r["se_tree1"] > 0 and r["tan_tree1"] == r["tree1"]
+    # n = 1: SymEngine keeps 4(1 - x) - 4x (11 nodes), SymPy's Add makes it 4 - 8x (5 nodes)
+    assert [r["se_tree1"] for r in rows] == [11, 44, 166, 530]
+    from diffcompare import models
+    from diffcompare.symbolic import build
+    m = models.get("logistic_map", n=6)
+    me = build(m, m.params, real=False)
+    e, x = swell.to_symengine([me.expr, me.flat_params()[0]])
+    want = sympy.diff(me.expr, me.flat_params()[0]).subs(me.flat_params()[0], sympy.Rational(3, 10))
+    assert e.diff(x).subs({x: se.Rational(3, 10)}) == se.sympify(want)
+    assert any(line.startswith("SymEngine d/dx at n = 4") for line in swell.fit_laws(rows, "logistic_map"))
+    x = sympy.Symbol("x")
+    e = sympy.log(1 + sympy.exp(3 * x / 2)) ** 2
+    (g,) = swell.to_symengine([e])
+    assert g == se.sympify(e)
+
+
+def test_without_symengine_the_columns_are_skipped(monkeypatch):
+    from diffcompare.errors import BadOptionError
+    monkeypatch.setattr(swell, "_symengine", lambda: None)
+    rows = swell.sweep("logistic_map", 2, budget=5, steps=("tan",), symengine=None)
+    assert all("se_diff1_s" not in r for r in rows)
+    with pytest.raises(BadOptionError, match="symengine is not installed"):
+        swell.sweep("logistic_map", 2, budget=5, steps=("tan",), symengine=True)

@@ -12,7 +12,9 @@ _COLS = (("tan_tree1", "tree d/dp1"), ("tan_dag1", "DAG"), ("tan_equal1", "=diff
          ("tree", "tree grad"), ("dag", "DAG grad"),
          ("rev_tree1", "rev tree d/dp1"), ("rev_tree", "rev tree grad"), ("rev_dag", "rev DAG"),
          ("count_ops1", "count_ops"), ("cse1_ops", "cse ops"), ("simplify1_tree", "simpl."),
-         ("tape", "tape"), ("diff_s", "diff s"), ("simplify1_s", "simpl. s"),
+         ("tape", "tape"), ("diff1_s", "diff d/dp1 s"), ("se_diff1_s", "SymEngine d/dp1 s"),
+         ("tan_s", "tangent s"), ("diff_s", "diff grad s"), ("se_diff_s", "SymEngine grad s"),
+         ("simplify1_s", "simpl. s"),
          ("lambdify_s", "lambdify s"), ("cost_cse", "cost cse"), ("cost_nocse", "cost no cse"))
 
 
@@ -26,6 +28,9 @@ def add_arguments(p):
     p.add_argument("--json", action="store_true", help="print the table as JSON, one object per depth")
     p.add_argument("--out", default="reports/swell", help="directory for the plot (PNG)")
     p.add_argument("--no-examples", action="store_true", help="skip the lecture's examples / published table")
+    p.add_argument("--engine", choices=("auto", "sympy", "symengine"), default="auto",
+                   help="symengine: add SymEngine's diff times beside SymPy's (needs the 'fast' extra); "
+                        "sympy: SymPy only; auto (default): SymEngine columns when it is installed")
 
 
 def _fmt(v):
@@ -73,8 +78,9 @@ def run(args):
     err = Console(stderr=True)
     with Progress(console=err, transient=True) as prog:
         task = prog.add_task(f"{args.model} up to {args.max_depth}", total=None)
+        se = {"auto": None, "sympy": False, "symengine": True}[args.engine]
         rows = swell.sweep(args.model, max(depths) if depths else args.max_depth, args.budget, width,
-                           depths=depths,
+                           depths=depths, symengine=se,
                            progress=lambda i, n, d: prog.update(task, completed=i, total=n,
                                                                 description=f"{args.model}: depth {d} done"))
     laws = swell.fit_laws(rows, args.model, width)
@@ -109,7 +115,10 @@ def run(args):
     for r in rows:
         t.add_row(str(r["depth"]), *[_fmt(r.get(k)) for k, _ in present])
     out.print(t)
-    out.print("(tree d/dp1 = the tangent sweep's derivative, the same expression as sympy.diff (=diff "
+    if args.engine == "auto" and swell._symengine() is None:
+        out.print("SymEngine is not installed (pip install 'diffcompare[fast]'): its columns are skipped",
+                  highlight=False)
+    out.print("(times and budgets are CPU seconds of each step's own process; tree d/dp1 = the tangent sweep's derivative, the same expression as sympy.diff (=diff "
               "where both ran), counted over its DAG; rev = the primitive table's reverse sweep on SymPy "
               "values, a different shape: the whole gradient's shared DAG; cost = lambdified gradient per "
               "call / one lambdified evaluation of the model)", highlight=False, soft_wrap=True)
