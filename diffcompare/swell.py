@@ -37,6 +37,7 @@ listed in the findings). For a one-parameter model (the logistic map) the gradie
 """
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import multiprocessing.connection
@@ -70,7 +71,8 @@ ALIAS_KEYS = {"diff": (("tree", "tree1"), ("dag", "dag1"), ("diff_s", "diff1_s")
               "cse": (("cse_ops", "cse1_ops"), ("cse_s", "cse1_s")),
               "simplify": (("simplify_tree", "simplify1_tree"), ("simplify_s", "simplify1_s")),
               "se_diff": (("se_tree", "se_tree1"), ("se_dag", "se_dag1"), ("se_diff_s", "se_diff1_s"))}
-SE_STEPS = ("se_diff1", "se_diff")       # SymEngine beside SymPy (optional)
+SE_STEPS = ("se_diff1", "se_diff")
+SE_DEFAULT = ("se_diff1",)               # added by symengine=True (se_diff on request: steps=)       # SymEngine beside SymPy (optional)
 LANE2 = ("tan", "dag") + SE_STEPS         # the DAG-count lane (no SymPy simplification)
 SWELL_MODELS = ("softplus_chain", "logistic_map", "mlp4", "softplus", "neuron")
 EXPLICIT_MAX = 20_000      # cross-check the memoised count by walking trees up to this size
@@ -334,29 +336,37 @@ def _post(st, name):
 
 
 def _budget_of(st, step, budgets):
+    if step.startswith("post:"):
+        return 4 * max(budgets.values()) + 30
     b = budgets[step]
     if step == "diff" and "diff1_s" in st.cache:
         b = max(b - st.cache["diff1_s"], 0.01)      # the step's budget includes diff1's time
     return b
 
 
+HAS_POST = ("diff1",) + SE_STEPS
+
+
 def _fork_step(st, step, plan, budgets):
     recv, send = multiprocessing.Pipe(duplex=False)
+    gc.freeze()         # the children leave the parent's objects alone: fewer copied pages
     pid = os.fork()
     if pid == 0:                                     # the step's own process
         try:
             recv.close()
+            if step.startswith("post:"):             # unbudgeted checks, beside the dependents
+                send.send(("extra", step[5:], _post(st, step[5:])))
+                send.send(("done", step, {}))
+                os._exit(0)
             try:
                 out = _step(st, step)
             except Exception as e:
                 send.send(("error", step, f"{type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"))
                 os._exit(0)
             send.send(("done", step, out))
-            extra = _post(st, step)
-            if extra:
-                send.send(("extra", step, extra))
-            if plan.get(step):
-                _hold(st, plan[step], plan, budgets, send.send)
+            kids = ([f"post:{step}"] if step in HAS_POST else []) + list(plan.get(step, ()))
+            if kids:
+                _hold(st, kids, plan, budgets, send.send)
         except BaseException:
             pass
         finally:
@@ -408,16 +418,39 @@ def _hold(st, steps, plan, budgets, emit):
                 _reap(pid)
                 conn.close()
                 del live[conn]
-                emit(("intractable", s, used if used is not None else wall, wall))
+                spent = (used if used is not None else wall) + budgets.get(s, b) - b   # + diff1's time
+                emit(("intractable", s, spent, wall))
 
 
-def _lane_worker(conn, name, width, memo_build):
+def _lane_worker(conn, name, width, memo_build, ahead=()):
     """The long-lived lane worker: per ("depth", d, plan, budgets) command, build and run the
-    step tree, stream the messages, then ("end", d)."""
+    step tree, stream the messages, then ("end", d).
+
+    ``memo_build`` (the DAG-count lane): the models are built with ``memo_namespace`` by a
+    builder thread that goes through the depths ``ahead`` in order while the steps of the
+    shallower depths run in their own processes -- so the deepest build (7 ms a layer, 14 s
+    at the chain's d = 2000) overlaps the work before it instead of waiting for it. Those
+    depths' steps are our own sweeps, timed as their own CPU time. The SymPy lane builds
+    each depth after clearing SymPy's cache, as before."""
     os.setpgid(0, 0)
     sys.setrecursionlimit(1_000_000)
     threading.stack_size(1 << 29)         # deep expressions recurse deeply inside SymPy
     memo = {} if memo_build else None
+    built, cond = {}, threading.Condition()
+
+    def builder():
+        xp = memo_namespace(memo)
+        for d in ahead:
+            try:
+                st = _State(_model(name, d, width), xp)
+            except Exception as e:
+                st = e
+            with cond:
+                built[d] = st
+                cond.notify_all()
+
+    if memo_build and ahead:
+        threading.Thread(target=builder, daemon=True).start()
 
     def work():
         while True:
@@ -429,9 +462,16 @@ def _lane_worker(conn, name, width, memo_build):
                 return
             _, d, plan, budgets = cmd
             try:
-                sympy.core.cache.clear_cache()
-                xp = memo_namespace(memo) if memo is not None else None
-                st = _State(_model(name, d, width), xp)
+                if memo_build and d in ahead:
+                    with cond:
+                        cond.wait_for(lambda: d in built)
+                        st = built.pop(d)
+                    if isinstance(st, Exception):
+                        raise st
+                else:
+                    sympy.core.cache.clear_cache()
+                    xp = memo_namespace(memo) if memo is not None else None
+                    st = _State(_model(name, d, width), xp)
                 _hold(st, plan[None], plan, budgets, conn.send)
             except Exception as e:       # reported, never raised across the process boundary
                 conn.send(("error", None, f"{type(e).__name__}: {str(e)[:120]}"))
@@ -469,14 +509,16 @@ def _ancestors(step, run):
 class _Lane:
     """The parent's end of a lane worker; restarted if it dies or passes the wall cap."""
 
-    def __init__(self, name, width, memo_build):
+    def __init__(self, name, width, memo_build, depths=()):
         self.args = (name, width, memo_build)
+        self.depths = list(depths)
         self.p = None
 
-    def start(self):
+    def start(self, d):
         ctx = _ctx()
         self.conn, child = ctx.Pipe()
-        self.p = ctx.Process(target=_lane_worker, args=(child, *self.args), daemon=True)
+        ahead = tuple(x for x in self.depths if x >= d)
+        self.p = ctx.Process(target=_lane_worker, args=(child, *self.args, ahead), daemon=True)
         self.p.start()
         child.close()
 
@@ -497,7 +539,7 @@ class _Lane:
         """-> (results, status) for one depth; status[step] = ('intractable', cpu, wall) |
         message."""
         if self.p is None:
-            self.start()
+            self.start(d)
         plan = _plan(run)
         results, status = {}, {}
         cap = 30 + 6 * sum(budgets[s] for s in run)
@@ -537,7 +579,7 @@ class _Lane:
 
 
 def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None, steps=STEPS,
-          dag_budget=None, progress=None, lanes=2, symengine=None):
+          dag_budget=None, progress=None, lanes=3, symengine=None):
     """One row (dict) per depth with every measured count and time; an intractable step
     leaves ``status[step] = 'intractable at depth d (budget B s)'`` and is skipped deeper.
 
@@ -546,8 +588,9 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
     sweep ("dag") 2x that; the tangent sweep ("tan", the reach column) ``dag_budget``
     (default max(30, 6*budget)); the SymEngine steps ``budget``. Times in the rows are CPU
     seconds. With ``lanes=2`` the DAG counts (tangent and reverse sweeps, SymEngine) run in
-    a second lane worker beside the SymPy steps. ``symengine``: add the SymEngine columns
-    (se_diff1, se_diff) -- default: when symengine is importable."""
+    a second lane worker beside the SymPy steps; with ``lanes=3`` (default) the simplify
+    steps in a third (see below). ``symengine``: add the SymEngine columns
+    (se_diff1; se_diff only when listed in ``steps``) -- default: when symengine imports."""
     if max_depth < 1:
         raise BadOptionError(f"max depth must be >= 1, got {max_depth}")
     if budget <= 0:
@@ -561,7 +604,7 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
     if symengine:
         if _symengine() is None:
             raise BadOptionError("symengine is not installed (pip install 'diffcompare[fast]')")
-        steps += [s for s in SE_STEPS if s not in steps]
+        steps += [s for s in SE_DEFAULT if s not in steps]
     for s in list(steps):                       # prerequisites run too (and are reported)
         if NEEDS.get(s) and NEEDS[s] not in steps:
             steps.insert(0, NEEDS[s])
@@ -580,16 +623,25 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
             if progress is not None:
                 progress(min(done[0], len(depths)), len(depths), d)
 
-    def lane(lane_steps, out, report, memo_build):
+    def lane(lane_steps, out, report, memo_build, hidden=(), keep=None):
         given_up = {}
-        worker = _Lane(name, width, memo_build)
+        worker = _Lane(name, width, memo_build, depths)
         try:
             for d in depths:
-                run = [s for s in lane_steps if s not in given_up
-                       and not any(a in given_up for a in _ancestors(s, lane_steps))]
+                alive = [s for s in lane_steps if s not in hidden and s not in given_up
+                         and not any(a in given_up for a in _ancestors(s, lane_steps))]
+                need = set(alive) | {a for s in alive for a in _ancestors(s, lane_steps)}
+                run = [s for s in lane_steps if s in need]
                 results, status = worker.run_depth(d, run, budgets) if run else ({}, {})
+                if keep is not None:
+                    results = {k: v for k, v in results.items() if k.startswith(keep)}
                 row = {"depth": d, **results, "status": {}}
                 for s in lane_steps:
+                    if s in hidden:
+                        st = status.get(s)
+                        if st is not None:
+                            given_up.setdefault(s, d)
+                        continue
                     st = status.get(s)
                     if isinstance(st, tuple) and st[0] == "intractable":
                         note = ", diff1's time included" if s == "diff" and "diff1" in lane_steps else ""
@@ -614,24 +666,41 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
         finally:
             worker.stop()
 
-    mine = tuple(s for s in steps if s in LANE2)        # the DAG-count lane
-    rest = tuple(s for s in steps if s not in mine)
-    split = lanes >= 2 and mine and rest
-    rows, side = [], []
-    if split:
-        t = threading.Thread(target=lane, args=(mine, side, False, True), daemon=True)
+    # Lanes run side by side, each with its own worker and its own depth progression: the DAG
+    # counts; (lanes >= 3) the simplify steps, which give up early and would otherwise hold
+    # every shallow depth up for their budgets, with diff1/diff recomputed for them as hidden
+    # prerequisites (not reported); the other SymPy steps.
+    sides = []
+    mine = tuple(s for s in steps if s in LANE2)
+    rest = [s for s in steps if s not in mine]
+    if lanes >= 2 and mine and rest:
+        sides.append((mine, True, (), None))
+    else:
+        rest = list(steps)
+    simp = tuple(s for s in rest if s.startswith("simplify"))
+    if lanes >= 3 and simp and len(simp) < len(rest) and not any(s in LANE2 for s in rest):
+        pre = tuple(s for s in ("diff1", "diff") if s in steps
+                    and any(s in _ancestors(x, steps) for x in simp))
+        sides.append((pre + simp, False, pre, "simplify"))
+        rest = [s for s in rest if s not in simp]
+    rows, outs, threads = [], [], []
+    for lane_steps, memo_build, hidden, keep in sides:
+        outs.append([])
+        t = threading.Thread(target=lane, args=(lane_steps, outs[-1], False, memo_build, hidden, keep),
+                             daemon=True)
         t.start()
-        lane(rest, rows, True, False)
+        threads.append(t)
+    lane(tuple(rest), rows, True, not sides and all(s in LANE2 for s in rest))
+    for t in threads:
         t.join()
+    for side in outs:
         for r, o in zip(rows, side):
             st = {**o.pop("status"), **r["status"]}
-            gc = {**o.pop("gave_up_cpu", {}), **r.get("gave_up_cpu", {})}
-            r.update(o)
+            gcpu = {**o.pop("gave_up_cpu", {}), **r.get("gave_up_cpu", {})}
+            r.update({k: v for k, v in o.items() if k not in r})
             r["status"] = st
-            if gc:
-                r["gave_up_cpu"] = gc
-    else:
-        lane(tuple(steps), rows, True, not rest)
+            if gcpu:
+                r["gave_up_cpu"] = gcpu
     for r in rows:
         for a, t in aliased.items():
             for ka, kt in ALIAS_KEYS[a]:
