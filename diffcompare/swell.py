@@ -632,6 +632,8 @@ def sweep(name="softplus_chain", max_depth=12, budget=20.0, width=1, depths=None
                          and not any(a in given_up for a in _ancestors(s, lane_steps))]
                 need = set(alive) | {a for s in alive for a in _ancestors(s, lane_steps)}
                 run = [s for s in lane_steps if s in need]
+                if not run:           # nothing left for this lane, at any deeper depth either
+                    worker.stop()
                 results, status = worker.run_depth(d, run, budgets) if run else ({}, {})
                 if keep is not None:
                     results = {k: v for k, v in results.items() if k.startswith(keep)}
