@@ -350,8 +350,12 @@ def _one(evaluate, x0, scheme, h, dtype, levels, f0=None):
     if scheme == "complex-step":
         z = np.zeros((), dtype=np.result_type(dt, np.complex64)).view(Tracked)
         z[()] = complex(float(x0), float(h))
-        out = evaluate(z)
-        return float(np.imag(np.asarray(out))) / float(dt.type(h)), None, 1, float(dt.type(h))
+        out = np.asarray(evaluate(z))
+        if not np.isfinite(out):
+            # An overflowed evaluation leaves a finite but meaningless imaginary part
+            # (log(inf + inf*i) = inf + i*pi/4): no number is better than a wrong one.
+            return float("nan"), None, 1, float(dt.type(h))
+        return float(np.imag(out)) / float(dt.type(h)), None, 1, float(dt.type(h))
     # Realise the step: x0 + h is a machine number and the step taken is exactly h_eff.
     h_eff = (x0 + dt.type(h)) - x0
     if h_eff == 0:

@@ -220,3 +220,10 @@ def test_cli_fd(tmp_path, capsys):
     assert main(["fd", "--model", "softplus", "--wrt", "nope"]) == 2
     assert main(["fd", "--model", "softplus", "--scheme", "sideways"]) == 2
     assert main(["fd", "--model", "softplus", "--hmin", "0"]) == 2
+
+
+def test_complex_step_returns_nan_not_a_wrong_number_when_f_overflows():
+    f = lambda p, xp: xp.log(1 + xp.exp(p["w"] * 800.0 + 0.1))
+    with np.errstate(all="ignore"):
+        g = dc.grad(f, "complex-step")({"w": 1.0})["w"]
+    assert np.isnan(g)
