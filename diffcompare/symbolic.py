@@ -587,7 +587,9 @@ def _prepare(f, params, per_sample, cse, engine):
     if engine == "auto":
         engine = "diff" if len(ps) <= AUTO_DIFF_MAX else "reverse"
     if engine == "diff":
-        grads = [sympy.diff(me.expr, s) for s in ps]
+        # d step/dx = DiracDelta(x): the table's step and sign have no gradient (zero almost
+        # everywhere), and numpy has no DiracDelta -- take the a.e. derivative, as autodiff does.
+        grads = [_drop_deltas(sympy.diff(me.expr, s)) for s in ps]
     else:
         grads = flat_exprs(reverse_gradient(f, params, me)[0])
     t2 = time.perf_counter()
@@ -607,6 +609,10 @@ def _prepare(f, params, per_sample, cse, engine):
     if ops is not None:
         stats["cse_ops"] = ops
     return me, repl, red, args, stats
+
+
+def _drop_deltas(e):
+    return e.replace(sympy.DiracDelta, lambda *a: sympy.S.Zero) if e.has(sympy.DiracDelta) else e
 
 
 def fast_cse(exprs):
