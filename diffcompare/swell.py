@@ -38,7 +38,6 @@ listed in the findings). For a one-parameter model (the logistic map) the gradie
 from __future__ import annotations
 
 import gc
-import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -46,15 +45,13 @@ import signal
 import sys
 import threading
 import time
-from fractions import Fraction
 
-import numpy as np
 import sympy
 
 from . import models
 from .errors import BadOptionError
 from .records import Record
-from .symbolic import (_ctx, build, cse_ops, collapsed_ops, explicit_tree_size, flat_exprs,
+from .symbolic import (_ctx, build, cse_ops, collapsed_ops, dag_fold, explicit_tree_size, flat_exprs,
                        memo_namespace, reverse_gradient, tangent_diff, tree_size)
 
 __all__ = ["STEPS", "SE_STEPS", "to_symengine", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
@@ -188,64 +185,26 @@ def to_symengine(exprs, se=None):
     10^60 nodes converts in time linear in its DAG). Add, Mul, Pow, exp, log, numbers and
     symbols map one to one; anything else goes through ``symengine.sympify`` of that node."""
     se = se or _symengine()
-    memo = {}
-    out = []
-    for root in exprs:
-        stack = [root]
-        while stack:
-            e = stack[-1]
-            if e in memo:
-                stack.pop()
-                continue
-            pend = [a for a in e.args if a not in memo]
-            if pend:
-                stack.extend(pend)
-                continue
-            stack.pop()
-            a = [memo[t] for t in e.args]
-            if e.is_Symbol:
-                r = se.Symbol(e.name)
-            elif e.is_Integer:
-                r = se.Integer(int(e))
-            elif e.is_Rational:
-                r = se.Rational(int(e.p), int(e.q))
-            elif e.is_Add:
-                r = se.Add(*a)
-            elif e.is_Mul:
-                r = se.Mul(*a)
-            elif e.is_Pow:
-                r = se.Pow(*a)
-            elif isinstance(e, sympy.exp):
-                r = se.exp(*a)
-            elif isinstance(e, sympy.log):
-                r = se.log(*a)
-            else:
-                r = se.sympify(e)
-            memo[e] = r
-        out.append(memo[root])
-    return out
 
-
-def _se_tree(exprs):
-    """(tree sizes, DAG) of SymEngine expressions, memoised like ``tree_size``."""
-    memo = {}
-    sizes = []
-    for root in exprs:
-        stack = [root]
-        while stack:
-            e = stack[-1]
-            if e in memo:
-                stack.pop()
-                continue
-            args = e.args
-            pend = [a for a in args if a not in memo]
-            if pend:
-                stack.extend(pend)
-                continue
-            stack.pop()
-            memo[e] = 1 + sum(memo[a] for a in args)
-        sizes.append(memo[root])
-    return sizes, len(memo)
+    def convert(e, a):
+        if e.is_Symbol:
+            return se.Symbol(e.name)
+        if e.is_Integer:
+            return se.Integer(int(e))
+        if e.is_Rational:
+            return se.Rational(int(e.p), int(e.q))
+        if e.is_Add:
+            return se.Add(*a)
+        if e.is_Mul:
+            return se.Mul(*a)
+        if e.is_Pow:
+            return se.Pow(*a)
+        if isinstance(e, sympy.exp):
+            return se.exp(*a)
+        if isinstance(e, sympy.log):
+            return se.log(*a)
+        return se.sympify(e)
+    return dag_fold(exprs, convert)[0]
 
 
 def _step(st, name):
@@ -322,7 +281,7 @@ def _post(st, name):
     if name in SE_STEPS:       # SymEngine's tree, counted like SymPy's (slow past a few 1000 nodes)
         if tree_size([st.me.expr])[1] > 300:
             return {}
-        trees, dag = _se_tree(c[name])
+        trees, dag = tree_size(c[name])
         key = "se_tree1" if name == "se_diff1" else "se_tree"
         return {key: sum(trees), key.replace("tree", "dag"): dag}
     if name != "diff1":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
-import os
 import sys
 import time
 
@@ -169,13 +168,12 @@ def build(f, params, per_sample=True, symbolic_scalars=True, real=True, xp=None)
 
 # --- sizes counted over the DAG -------------------------------------------------------------
 
-def tree_size(exprs):
-    """(tree sizes, DAG size) of SymPy expressions: the tree size of a node is 1 + the tree
-    sizes of its args, memoised per distinct subexpression, so a tree of 10^60 nodes is
-    counted in time linear in its DAG (Python ints never overflow). DAG size = number of
-    distinct subexpressions (atoms included) over all ``exprs`` together. No recursion."""
+def dag_fold(exprs, combine):
+    """Fold over the DAG of expressions (anything with ``.args``: SymPy or SymEngine) in
+    post-order, once per distinct subexpression and without recursion:
+    ``combine(node, [results of its args]) -> result``. Returns (root results, memo)."""
     memo = {}
-    sizes = []
+    out = []
     for root in exprs:
         stack = [root]
         while stack:
@@ -189,8 +187,17 @@ def tree_size(exprs):
                 stack.extend(pending)
                 continue
             stack.pop()
-            memo[e] = 1 + sum(memo[a] for a in args)
-        sizes.append(memo[root])
+            memo[e] = combine(e, [memo[a] for a in args])
+        out.append(memo[root])
+    return out, memo
+
+
+def tree_size(exprs):
+    """(tree sizes, DAG size) of SymPy (or SymEngine) expressions: the tree size of a node is
+    1 + the tree sizes of its args, memoised per distinct subexpression, so a tree of 10^60
+    nodes is counted in time linear in its DAG (Python ints never overflow). DAG size =
+    number of distinct subexpressions (atoms included) over all ``exprs`` together."""
+    sizes, memo = dag_fold(exprs, lambda e, a: 1 + sum(a))
     return sizes, len(memo)
 
 
@@ -337,7 +344,7 @@ def tangent_diff(expr, s):
     SymPy's canonical form. ``sympy.diff`` itself re-differentiates shared subexpressions
     (and walks the whole tree in ``free_symbols``), which is why it stops at n ~ 17 on the
     logistic map while this sweep goes on."""
-    Add, Mul, S = sympy.Add, sympy.Mul, sympy.S
+    Add, S = sympy.Add, sympy.S
     dep = {}
     stack = [expr]
     while stack:                                  # which nodes depend on s (memoised)

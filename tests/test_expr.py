@@ -1,5 +1,4 @@
 """The safe expression parser: grammar, limits, hostile strings, agreement with the catalogue."""
-import io
 import math
 import tokenize
 import warnings

@@ -11,7 +11,7 @@ import diffcompare as dc
 from diffcompare import models
 from diffcompare import numerical as nm
 from diffcompare import stepsweep as ss
-from diffcompare.errors import BadOptionError, DiffcompareError
+from diffcompare.errors import BadOptionError
 
 SOFTPLUS = models.get("softplus")
 

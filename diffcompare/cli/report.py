@@ -1,7 +1,6 @@
 """diffcompare report: measure everything and write the comparison report."""
 from __future__ import annotations
 
-import sys
 import time
 
 HELP = "measure every method on the lecture's models and write the report (HTML, Markdown, JSON, PNG)"

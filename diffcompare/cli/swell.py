@@ -46,7 +46,6 @@ def _fmt(v):
 
 
 def run(args):
-    import sys
     from pathlib import Path
 
     from rich.console import Console
