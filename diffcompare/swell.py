@@ -51,7 +51,7 @@ import sympy
 from . import models
 from .errors import BadOptionError
 from .records import Record
-from .symbolic import (_ctx, build, cse_ops, collapsed_ops, dag_fold, explicit_tree_size, flat_exprs,
+from .symbolic import (_ctx, as_expr, build, cse_ops, collapsed_ops, dag_fold, explicit_tree_size, flat_exprs,
                        memo_namespace, reverse_gradient, tangent_diff, tree_size)
 
 __all__ = ["STEPS", "SE_STEPS", "to_symengine", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
@@ -203,7 +203,7 @@ def to_symengine(exprs, se=None):
             return se.exp(*a)
         if isinstance(e, sympy.log):
             return se.log(*a)
-        return se.sympify(e)
+        return se.sympify(e)        # a SymPy node (never text): SymEngine's own conversion
     return dag_fold(exprs, convert)[0]
 
 
@@ -905,7 +905,7 @@ def logistic_table():
     rows = []
     for n, (pl, pd, ps, (k, coeffs)) in BAYDIN_PUBLISHED.items():
         m = models.get("logistic_map", n=n - 1)
-        l = sympy.sympify(m({"x": x}, SYMPY))
+        l = as_expr(m({"x": x}, SYMPY))
         dl = sympy.diff(l, x)
         published = k * sum(c * x ** i for i, c in enumerate(coeffs))
         rows.append({"n": n, "published_l": pl, "published_d": pd, "published_simplified": ps,

@@ -54,6 +54,15 @@ def exact(v):
     return v
 
 
+def as_expr(v):
+    """A number or a SymPy expression as a SymPy expression (numbers only: never text)."""
+    if isinstance(v, sympy.Basic):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return sympy.Integer(int(v))
+    return sympy.Float(float(v))
+
+
 def _exact_expr(e):
     if isinstance(e, sympy.Basic):
         fl = e.atoms(sympy.Float)
@@ -162,7 +171,7 @@ def build(f, params, per_sample=True, symbolic_scalars=True, real=True, xp=None)
     expr = f(psyms, xp, **kwargs) if kwargs else f(psyms, xp)
     if isinstance(expr, np.ndarray):
         expr = expr.reshape(-1)[0] if expr.size == 1 else expr
-    expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr  # numbers only
+    expr = as_expr(expr)
     return ModelExpr(expr, psyms, dsyms, rsyms, n, substituted=bool(arrs) and not per_sample)
 
 
@@ -324,7 +333,7 @@ def flat_exprs(grads):
     out = []
     for g in grads.values():
         out.extend(np.asarray(g, dtype=object).ravel().tolist() if isinstance(g, np.ndarray) else [g])
-    return [sympy.sympify(e) if not isinstance(e, sympy.Basic) else e for e in out]
+    return [as_expr(e) for e in out]
 
 
 # --- the symbolic tangent sweep (d/d one symbol, SymPy's own form) ---------------------------

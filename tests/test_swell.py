@@ -1,4 +1,3 @@
-import time
 
 import pytest
 import sympy
@@ -32,11 +31,10 @@ def test_dag_counts_go_past_sympy():
     assert rows[0]["rev_tree1"] > 10 ** 30 and rows[0]["rev_dag1"] < 1000
 
 
-def test_tiny_budget_reports_intractable_quickly_and_skips_deeper():
-    t0 = time.perf_counter()
+def test_tiny_budget_reports_intractable_and_skips_deeper():
     rows = swell.sweep("softplus_chain", 40, budget=0.2, width=2, depths=[30, 40],
                        steps=("diff", "cse"))
-    assert time.perf_counter() - t0 < 15
+    assert rows[0]["gave_up_cpu"]["diff"] >= 0.2        # it really ran for its budget
     assert rows[0]["status"]["diff"] == "intractable at depth 30 (budget 0.2 s)"
     assert rows[0]["status"]["cse"].startswith("skipped")
     assert rows[1]["status"]["diff"] == "skipped (intractable at depth 30)"
