@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..records import Record, select
-from .sections import fmt_err, fmt_s, fmt_x
+from .sections import _big, fmt_err, fmt_s, fmt_x
 
 __all__ = ["loc_records", "count_loc", "slide_rows", "advice_lines", "slide_text", "slide_figure",
            "CLAIMS", "FAMILIES"]
@@ -143,13 +143,6 @@ def _numerical(records):
         ev.append(Evidence(f"{r.value} evaluations per gradient at n={r.extra.get('n')}",
                            r.value >= r.extra.get("n", 0)))
     return ev
-
-
-def _big(n):
-    if isinstance(n, int) and n >= 10 ** 7:
-        s = str(n)
-        return f"{s[0]}.{s[1:3]}e{len(s) - 1}"
-    return f"{n:,}" if isinstance(n, int) else f"{n:.3g}"
 
 
 def _symbolic(records):
