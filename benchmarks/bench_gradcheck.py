@@ -14,7 +14,6 @@ import time
 import numpy as np
 
 from diffcompare import bugsuite  # noqa: E402
-
 from diffcompare.gradcheck import gradcheck  # noqa: E402
 
 

@@ -33,10 +33,15 @@ class BadOptionError(DiffcompareError):
 class IntractableError(DiffcompareError):
     """A symbolic computation passed its time budget (a finding, not a crash)."""
 
-    def __init__(self, message, budget=None, step=None):
+    def __init__(self, message, budget=None, step=None, cpu_used=None, kind="cpu"):
         super().__init__(message)
-        self.budget = budget
-        self.step = step
+        self.budget = budget            # the CPU budget, seconds
+        self.step = step                # what was given up
+        self.cpu_used = cpu_used        # CPU seconds the step really had
+        self.kind = kind                # "cpu" | "memory" | "wall"
+
+    def __reduce__(self):               # crosses the process boundary (budget.py) intact
+        return (type(self), (str(self), self.budget, self.step, self.cpu_used, self.kind))
 
 
 class ExprError(DiffcompareError):

@@ -221,7 +221,8 @@ def _user_functions(f, params, grad):
     if not callable(f):
         raise GradcheckInputError(f"f must be callable, got {type(f).__name__}")
     if isinstance(grad, str):
-        from .api import METHODS, grad as dc_grad
+        from .api import METHODS
+        from .api import grad as dc_grad
         from .namespaces import NUMPY
         if grad not in METHODS:
             raise GradcheckInputError(f"unknown method {grad!r}; known: {', '.join(METHODS)}")

@@ -103,7 +103,7 @@ def _sigmoid_math(x):
 
 @functools.cache
 def _expit():
-    from scipy.special import expit       # imported on first use: scipy.special takes ~0.3 s
+    from scipy.special import expit  # imported on first use: scipy.special takes ~0.3 s
     return expit
 
 
@@ -263,7 +263,7 @@ def _lse_vjp(ybar, out, x, axis=None, keepdims=False):
 
 def _exp_any(a):
     """exp of a float array or of an object array of SymPy expressions (the symbolic sweep)."""
-    return _map1(sympy.exp)(a) if getattr(a, "dtype", None) == object else np.exp(a)
+    return _map1(sympy.exp)(a) if getattr(a, "dtype", None) is np.dtype(object) else np.exp(a)
 
 
 def _lse_jvp(xdots, out, x, axis=None, keepdims=False):
@@ -295,7 +295,7 @@ def _getitem(x, index):
 
 
 def _getitem_vjp(ybar, out, x, index):
-    g = np.zeros(_shape(x), dtype=np.result_type(ybar) if np.result_type(ybar) != object else object)
+    g = np.zeros(_shape(x), dtype=np.result_type(ybar))
     np.add.at(g, index, ybar)
     return g
 

@@ -1,7 +1,13 @@
 """Plain, flat, named records: what every experiment produces and every renderer reads.
 
 A record is (section, model, method, setting, metric, value, unit, reference): no printing,
-no files, no positional columns. Accuracy figures always name their ``reference``.
+no files, no positional columns. Accuracy figures always name their ``reference``; a timing
+keeps its spread (``lo``/``hi``: the fastest and slowest round, ``repeats`` rounds) beside
+its median ``value`` -- ``Record.timing`` makes one from a ``timing.Timing``.
+
+Metric names are constants of the experiment that produces them (``experiments/*.py``),
+imported by the renderers that read them: a renamed metric is an ImportError, never a
+section that silently says "not measured".
 """
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Record", "to_json", "from_json", "select", "one"]
+import numpy as np
+
+__all__ = ["Record", "to_json", "from_json", "select", "one", "is_number"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,15 @@ class Record:
     setting: str = ""             # "h=1e-05", "depth=4", "float32", ...
     reference: str = ""           # what an error was measured against
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    lo: float | None = None       # spread of a timing: fastest round
+    hi: float | None = None       # slowest round
+    repeats: int | None = None    # rounds the median is over
+
+    @classmethod
+    def timing(cls, section, model, method, metric, t, **kw):
+        """A record of a ``timing.Timing``: its median, with min/max and repeats kept."""
+        return cls(section, model, method, metric, t.median, "s", lo=t.min, hi=t.max,
+                   repeats=t.repeats, **kw)
 
     def as_dict(self):
         d = asdict(self)
@@ -37,8 +54,20 @@ def to_json(records, **meta):
                       default=_default)
 
 
+def is_number(v):
+    """A real number a figure can show: int (exact big ints included) or finite float, not
+    bool, not a numpy array."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return True
+    try:
+        return isinstance(v, (float, np.floating, np.integer)) and math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def _default(o):
-    import numpy as np
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 
-
 from . import api, models
 from .compare import rel_error, timeit
 from .errors import DiffcompareError

@@ -51,8 +51,20 @@ import sympy
 from . import models
 from .errors import BadOptionError
 from .records import Record
-from .symbolic import (_ctx, as_expr, build, cse_ops, collapsed_ops, dag_fold, explicit_tree_size, flat_exprs,
-                       memo_namespace, reverse_gradient, tangent_diff, tree_size)
+from .symbolic import (
+    _ctx,
+    as_expr,
+    build,
+    collapsed_ops,
+    cse_ops,
+    dag_fold,
+    explicit_tree_size,
+    flat_exprs,
+    memo_namespace,
+    reverse_gradient,
+    tangent_diff,
+    tree_size,
+)
 
 __all__ = ["STEPS", "SE_STEPS", "to_symengine", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
            "lecture_examples", "logistic_table", "auto_evaluation", "SWELL_MODELS"]
@@ -69,7 +81,7 @@ ALIAS_KEYS = {"diff": (("tree", "tree1"), ("dag", "dag1"), ("diff_s", "diff1_s")
               "simplify": (("simplify_tree", "simplify1_tree"), ("simplify_s", "simplify1_s")),
               "se_diff": (("se_tree", "se_tree1"), ("se_dag", "se_dag1"), ("se_diff_s", "se_diff1_s"))}
 SE_STEPS = ("se_diff1", "se_diff")
-SE_DEFAULT = ("se_diff1",)               # added by symengine=True (se_diff on request: steps=)       # SymEngine beside SymPy (optional)
+SE_DEFAULT = ("se_diff1",)               # added by symengine=True (se_diff on request: steps=)
 LANE2 = ("tan", "dag") + SE_STEPS         # the DAG-count lane (no SymPy simplification)
 SWELL_MODELS = ("softplus_chain", "logistic_map", "mlp4", "softplus", "neuron")
 EXPLICIT_MAX = 20_000      # cross-check the memoised count by walking trees up to this size

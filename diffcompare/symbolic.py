@@ -292,7 +292,7 @@ def symbolic_tape(f, params, mexpr=None, xp=None):
         fn = f.with_data(**{k: np.asarray(data[k])[:1] for k in mexpr.row_syms})
     else:
         fn = f
-    tape = tracer._record(fn, params, traced_data)
+    tape = tracer.record(fn, params, traced_data)
     row_vals = {}
     for k in mexpr.row_syms:
         row_vals[id(fn.data[k])] = mexpr.row_syms[k]

@@ -22,7 +22,7 @@ import numpy as np
 from .errors import NonScalarOutputError, TracerError
 from .primitives import TABLE, unbroadcast
 
-__all__ = ["Box", "Tape", "trace", "make"]
+__all__ = ["Box", "Tape", "trace", "record", "make"]
 
 
 class Tape:
@@ -302,10 +302,10 @@ def trace(f, params, data=None):
     from .models import Model
     if data is None and isinstance(f, Model):
         data = {k: v for k, v in f.data.items() if isinstance(v, float)}
-    return _record(f, params, data)
+    return record(f, params, data)
 
 
-def _record(f, params, data):
+def record(f, params, data=None):
     from .namespaces import TRACER
     tape = Tape()
     leaf = tape.leaf
@@ -328,7 +328,7 @@ def make(f, params, **options):
         raise TypeError(f"method 'autodiff' takes no options, got {sorted(options)}")
 
     def call(params):
-        tape = _record(f, params, None)
+        tape = record(f, params)
         bars = tape.backward()
         grads = {}
         for name, v in params.items():

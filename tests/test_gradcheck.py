@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 
 import diffcompare as dc
-from diffcompare.cli import main
-from diffcompare.gradcheck import (GradcheckError, GradcheckInputError, assert_gradcheck,
-                                   gradcheck)
-
 from diffcompare import bugsuite  # noqa: E402
+from diffcompare.cli import main
+from diffcompare.gradcheck import GradcheckError, GradcheckInputError, assert_gradcheck, gradcheck
 
 FAST_KINDS = ["half", "sign", "transpose", "sigmoid-prime", "bias", "off-by-one", "wrong-axis",
               "rel-1e-4", "tiny-block-sign", "under-regulariser", "kink-near", "kink-at",

@@ -105,8 +105,9 @@ def test_structural_vjp_and_jvp_are_adjoint(row):
             vj = row.vjps[k](ybar, out, *args, **kw)
             assert np.sum(ybar * jv) == pytest.approx(np.sum(vj * xdot), rel=1e-10)
             h = 1e-6
-            a_p = list(args); a_p[k] = args[k] + h * xdot
-            a_m = list(args); a_m[k] = args[k] - h * xdot
+            a_p, a_m = list(args), list(args)
+            a_p[k] = args[k] + h * xdot
+            a_m[k] = args[k] - h * xdot
             fd = (row.impl(*a_p, **kw) - row.impl(*a_m, **kw)) / (2 * h)
             np.testing.assert_allclose(jv, fd, rtol=1e-6, atol=1e-8)
 

@@ -97,9 +97,9 @@ def _ok_section(key="alpha"):
                    lambda recs: [], lambda recs: [f"{len(recs)} records seen"])
 
 
-def _bad_section(key="beta", exc=RuntimeError("experiment exploded")):
+def _bad_section(key="beta", exc=None):
     def run(quick, progress):
-        raise exc
+        raise exc or RuntimeError("experiment exploded")
     return Section(key, "Beta", "intro", run, lambda recs: [], lambda recs: [])
 
 

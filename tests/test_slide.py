@@ -2,7 +2,6 @@
 the records, the command reading records or measuring."""
 import textwrap
 
-
 from diffcompare.cli import main
 from diffcompare.records import Record, to_json
 from diffcompare.report import slide

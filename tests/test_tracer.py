@@ -3,7 +3,7 @@ import pytest
 
 import diffcompare as dc
 from diffcompare import models
-from diffcompare.errors import DiffcompareError, NonScalarOutputError, TracerError, UnknownOpError, BadParamsError
+from diffcompare.errors import BadParamsError, DiffcompareError, NonScalarOutputError, TracerError, UnknownOpError
 
 
 def test_neuron_trace_is_the_lectures_sequence():

@@ -1,8 +1,8 @@
 """Arguments shared by several commands."""
 from __future__ import annotations
 
-from ..errors import BadOptionError
 from .. import models
+from ..errors import BadOptionError
 
 
 def add_model_arguments(p, default="softplus"):

@@ -1,7 +1,6 @@
 """diffcompare compare: every method on one model, side by side."""
 from __future__ import annotations
 
-
 from .. import api
 from ..compare import compare_methods
 from ..records import to_json

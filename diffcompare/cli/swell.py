@@ -118,7 +118,8 @@ def run(args):
     if args.engine == "auto" and swell._symengine() is None:
         out.print("SymEngine is not installed (pip install 'diffcompare[fast]'): its columns are skipped",
                   highlight=False)
-    out.print("(times and budgets are CPU seconds of each step's own process; tree d/dp1 = the tangent sweep's derivative, the same expression as sympy.diff (=diff "
+    out.print("(times and budgets are CPU seconds of each step's own process; tree d/dp1 = the tangent sweep's "
+              "derivative, the same expression as sympy.diff (=diff "
               "where both ran), counted over its DAG; rev = the primitive table's reverse sweep on SymPy "
               "values, a different shape: the whole gradient's shared DAG; cost = lambdified gradient per "
               "call / one lambdified evaluation of the model)", highlight=False, soft_wrap=True)

@@ -2,9 +2,9 @@
 their floor (records in, Figure out)."""
 from __future__ import annotations
 
-from ._style import finite_records, style
-
 import matplotlib.pyplot as plt
+
+from ._style import finite_records, style
 
 __all__ = ["fig_error_vs_h", "FLOOR"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from ._style import style
-
 import matplotlib.pyplot as plt
+
+from ._style import style
 
 __all__ = ["fig_vcurve", "fig_stability", "FLOOR"]
 

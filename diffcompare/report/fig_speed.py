@@ -1,9 +1,9 @@
 """Speed figures (records in, matplotlib Figure out; nothing computed, nothing written)."""
 from __future__ import annotations
 
-from ._style import finite_records, style
-
 import matplotlib.pyplot as plt
+
+from ._style import finite_records, style
 
 __all__ = ["fig_time_vs_n", "fig_cost_ratio", "fig_symbolic_setup", "fig_swell_time"]
 

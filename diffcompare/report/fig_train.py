@@ -73,8 +73,9 @@ def momentum_contours(records):
     ax.contour(X, Y, F, levels=np.geomspace(1e-2, F.max(), 14), colors="0.75", linewidths=0.7)
     for r, c in zip(runs, ("C0", "C3")):
         t = np.asarray(r.extra["trajectory"])[:120]
+        steps = r.value if r.value is not None else ">" + str(len(r.extra["history"]) - 1)
         ax.plot(t[:, 0], t[:, 1], ".-", color=c, ms=2.5, lw=0.9,
-                label=f"{r.extra['optimizer']}: {r.value if r.value is not None else '>'+str(len(r.extra['history']) - 1)} steps to f < 1e-6")
+                label=f"{r.extra['optimizer']}: {steps} steps to f < 1e-6")
         ax2.plot(_positive(r.extra["history"]), color=c, label=r.extra["optimizer"])
     ax.plot([0], [0], "k*", ms=9)
     ax.set_title(f"f = ({a:g}x² + {b:g}y²)/2: first 120 steps", fontsize=9)

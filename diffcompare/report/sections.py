@@ -373,7 +373,8 @@ def _conclude_swell(records):
     for model in dict.fromkeys(r.model for r in rs if r.model and r.metric not in _SWELL_EXTRAS):
         mine = [r for r in rs if r.model == model]
         parts = []
-        for metric, what in (("tree", "gradient tree (sympy.diff)"), ("rev_tree", "gradient tree (reverse sweep, counted on the DAG)"),
+        for metric, what in (("tree", "gradient tree (sympy.diff)"),
+                             ("rev_tree", "gradient tree (reverse sweep, counted on the DAG)"),
                              ("dag", "its DAG"), ("cse_ops", "ops after cse"), ("tape", "our autodiff tape")):
             got = [r for r in mine if r.metric == metric and _num(r) and "depth" in r.extra]
             if got:
@@ -686,8 +687,7 @@ def _conclude_summary(records):
 
 
 def _tables_summary(records):
-    from .slide import slide_rows
-    from .slide import LEGEND
+    from .slide import LEGEND, slide_rows
 
     def mark(e):
         return ("✓ " if e.supports else "≈ " if e.supports is False else "") + e.text

@@ -31,7 +31,8 @@ from ..errors import BadOptionError, BadParamsError, DiffcompareError
 from ..namespaces import NUMPY
 from ..params import flatten
 from . import optimizers
-from .data import Problem, problem as make_problem
+from .data import Problem
+from .data import problem as make_problem
 
 __all__ = ["train", "TrainResult", "TrainingDivergedError", "DEFAULT_EPOCHS", "DEFAULT_LR"]
 
