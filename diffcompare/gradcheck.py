@@ -41,7 +41,7 @@ import numpy as np
 from .errors import BadOptionError, DiffcompareError
 
 __all__ = ["gradcheck", "assert_gradcheck", "GradcheckResult", "Entry", "GradcheckError",
-           "GradcheckInputError", "gradcheck_records"]
+           "GradcheckInputError"]
 
 _SQRT70 = math.sqrt(70.0)      # std of the 4th difference of unit iid noise
 
@@ -511,10 +511,3 @@ def assert_gradcheck(f, params, grad=None, *, allow_inconclusive=True, **options
     if res.status == "fail" or (res.status == "inconclusive" and not allow_inconclusive):
         raise GradcheckError(res)
     return res
-
-
-def gradcheck_records(quick: bool = True):
-    """Detection rate and false alarms per checker (ours and peers) and dtype, on the
-    seeded-bug suite (see benchmarks/bench_gradcheck.py)."""
-    from . import bugsuite
-    return bugsuite.records(quick)

@@ -136,7 +136,7 @@ def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
 
 
 def test_records_quick_shape():
-    from diffcompare.gradcheck import gradcheck_records
+    from diffcompare.experiments.gradcheck import run as gradcheck_records
     pytest.importorskip("autograd")
     recs = [r for r in gradcheck_records(quick=True) if r.method == "diffcompare"]
     fa = [r for r in recs if r.metric == "false_alarms"]

@@ -12,7 +12,11 @@ import pytest
 from diffcompare.cli import main
 from diffcompare.records import Record, from_json, to_json
 from diffcompare.report import build, sections
-from diffcompare.report.sections import Section
+from diffcompare.report.section import Section
+from diffcompare.report.sections import gradcheck as sec_gradcheck
+from diffcompare.report.sections import stability as sec_stability
+from diffcompare.report.sections import swell as sec_swell
+from diffcompare.report.sections import training as sec_training
 
 
 def fixed_records():
@@ -43,8 +47,7 @@ def fixed_records():
     recs += [R("speed", "softplus_chain", "symbolic", "setup_s", 0.25, "s", "depth=2", extra={"depth": 2}),
              R("speed", "softplus_chain", "symbolic", "s_per_grad", 5e-6, "s", "depth=2", extra={"depth": 2}),
              R("speed", "softplus_chain", "autodiff", "s_per_grad", 4e-5, "s", "depth=2", extra={"depth": 2})]
-    recs.append(R("swell", "", "", build.FAILED, "not available in this build: no swell here",
-                  extra={"kind": "unavailable"}))
+    recs.append(R("swell", "", "", build.FAILED, "IntractableError: no swell here", extra={"kind": "failed"}))
     recs.append(R("fd_stability", "", "", build.FAILED, "ZeroDivisionError: boom", extra={"kind": "failed"}))
     return recs
 
@@ -84,11 +87,11 @@ def test_conclusions_are_computed_from_the_records(files):
     assert "SymPy derivative at 50 digits (mpmath)" in md    # reference named
 
 
-def test_failed_and_unavailable_sections_say_so_and_others_render(files):
+def test_failed_sections_say_so_and_others_render(files):
     for page in (files["index.html"].decode(), files["README.md"].decode()):
-        assert "not available in this build:</b> no swell here" in page or "not available in this build:** no swell here" in page
+        assert "IntractableError: no swell here" in page
         assert "ZeroDivisionError: boom" in page
-        assert "This section failed:" in page and "This section is not available in this build:" in page
+        assert page.count("This section failed:") == 2
     assert "figures/speed_cost_ratio.png" in files
 
 
@@ -114,12 +117,12 @@ def test_a_failing_experiment_becomes_a_failed_section_and_the_others_still_run(
     assert views[1].conclusions and views[0].message.startswith("RuntimeError")
 
 
-def test_missing_module_is_unavailable_not_a_crash():
-    with pytest.raises(sections.Unavailable, match="not available in this build"):
-        sections._find("no_such_module_here", "f")
-    secs = [_bad_section(exc=sections.Unavailable("not available in this build: x"))]
-    recs = build.run_sections(quick=True, sections=secs)
-    assert build.failed_sections(recs)["beta"].extra["kind"] == "unavailable"
+def test_every_section_runs_its_own_experiment_module():
+    # imported directly: a module that fails to import fails loudly, never "unavailable"
+    for s in sections.SECTIONS:
+        if s.key != "summary":
+            assert s.run.__module__ == f"diffcompare.experiments.{s.run.__module__.rsplit('.', 1)[-1]}"
+            assert s.run.__name__ == "run"
 
 
 def _previous(out):
@@ -231,10 +234,10 @@ def test_swell_and_gradcheck_conclusions_from_records():
               {"correct": 5, "inconclusive": 1}),
             R("gradcheck", "bugsuite", "peer", "detection_rate", None, "", "float32, own suite",
               "skipped: peer is not installed")]
-    sw = " ".join(sections._conclude_swell(recs))
+    sw = " ".join(sec_swell._conclude_swell(recs))
     assert "2,826,226 at depth 7" in sw and "our autodiff tape 99 at depth 7" in sw
     assert "SymPy gave up - diff intractable at depth 5 (budget 1 s)." in sw and "14*d + 1" in sw
-    gc = " ".join(sections._conclude_gradcheck(recs))
+    gc = " ".join(sec_gradcheck._conclude_gradcheck(recs))
     assert "diffcompare catches 3/4 (75%), 0 false alarms on 5 correct gradients (1 inconclusive)" in gc
     assert "peer skipped: peer is not installed" in gc and "rel-1e-4 in float32 (1 case, status pass)" in gc
     from diffcompare.report.slide import slide_text
@@ -249,18 +252,18 @@ def test_overflow_table_says_what_each_method_returns():
     recs = [Record("fd_stability", "overflow (float64)", "autodiff", "returned", float("nan"), extra=ex),
             Record("fd_stability", "overflow (float64)", "complex-step", "returned", 1.382e13, extra=ex),
             Record("fd_stability", "overflow (float64)", "symbolic", "returned", 2.0, extra=ex)]
-    (caption, header, rows), = sections._tables_stability(recs)
+    (caption, header, rows), = sec_stability._tables_stability(recs)
     assert header == ("method", "overflow (float64)")
     cells = {row[0]: row[1] for row in rows}
     assert cells["autodiff"] == "nan" and cells["symbolic"].startswith("2 (right")
     assert cells["complex-step"] == "1.382e+13 (wrong, rel. error 6.9e+12)"
-    text = sections._conclude_stability(recs)[0]
+    text = sec_stability._conclude_stability(recs)[0]
     assert "autodiff returns nan" in text and "complex-step returns a wrong number (1.382e+13)" in text
     assert "symbolic returns the right value" in text
 
 
 def test_overflow_experiment_records():
-    from diffcompare.report.overflow import overflow_records
+    from diffcompare.experiments.stability import overflow_records
     recs = overflow_records(quick=True)
     got = {(r.model.split(",")[0], r.method): r.value for r in recs if r.metric == "returned"}
     assert all(r.extra["exact"] == pytest.approx(2.0) for r in recs)
@@ -275,10 +278,10 @@ def test_swell_tables_from_records():
                    extra={"row": 0}),
             Record("swell", "baydin", "symbolic", "baydin_row", 0, extra={
                 "n": 2, "published_simplified": "4 - 8x", "tree_l": 8, "tree_d": 5, "matches_published": True})]
-    (c1, h1, rows1), (c2, h2, rows2) = sections._tables_swell(recs)
+    (c1, h1, rows1), (c2, h2, rows2) = sec_swell._tables_swell(recs)
     assert rows1[0] == ("In[11]", "D[Log[1 + Exp[w*x + b]], w]")          # in the lecture's order
     assert rows2 == [(2, "4 - 8x", 8, 5, "yes")]
-    assert sections._conclude_swell(recs) == []                           # tables, not per-model lines
+    assert sec_swell._conclude_swell(recs) == []                           # tables, not per-model lines
 
 
 def test_figures_drawn_beside_the_run_and_a_broken_figure_is_reported(tmp_path, monkeypatch):
@@ -311,10 +314,10 @@ def test_training_loss_table_and_disagreements():
             for m, v in (("autograd", 0.5417), ("forward", 0.875), ("central", 0.54170001))]
     recs.append(Record("train", "perceptron", "complex-step", "unavailable", "failed: NotComplexSafe: abs",
                        "", "loss l1, w=0.5", "", ex))
-    (caption, header, rows), = sections._tables_training(recs)
+    (caption, header, rows), = sec_training._tables_training(recs)
     assert header == ("loss, point", "autograd", "forward", "central", "complex-step")
     assert rows == [["loss l1, w=0.5", "0.5417", "0.875", "0.5417", "refused"]]
-    (line,) = sections._conclude_losses(recs)
+    (line,) = sec_training._conclude_losses(recs)
     assert line.startswith("loss l1, w=0.5: forward 0.875 against autograd 0.5417")   # central agrees
 
 

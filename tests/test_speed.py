@@ -1,5 +1,5 @@
 """The Speed experiment's records (counts and ratios; never a time asserted)."""
-from diffcompare import speed
+from diffcompare.experiments import speed
 from diffcompare.records import select
 
 

@@ -2,7 +2,7 @@
 import pytest
 import sympy
 
-from diffcompare import swell
+from diffcompare.experiments import swell
 from diffcompare.records import Record
 
 

@@ -9,7 +9,8 @@ import pytest
 from diffcompare import api, models
 from diffcompare.cli import main
 from diffcompare.errors import BadOptionError, UnknownNameError
-from diffcompare.train import experiments, loop, optimizers, problem, train
+from diffcompare.experiments import training as experiments
+from diffcompare.train import loop, optimizers, problem, train
 from diffcompare.train.data import Problem, load_digits
 from diffcompare.train.loop import TrainingDivergedError
 

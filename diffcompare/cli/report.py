@@ -47,12 +47,12 @@ def run(args):
                       transient=False) as bar:
             task = bar.add_task("starting", total=n + 1)
 
-            def progress(what, advance=0):
-                bar.update(task, description=str(what)[:60], advance=advance)
+            def progress(what, done=None, total=None):
+                bar.update(task, description=str(what)[:60], **({} if done is None else {"completed": done}))
 
             out, records = build.build_report(args.out, quick=args.quick, progress=progress,
                                               only=only or None)
-            bar.update(task, description="written", advance=1)
+            bar.update(task, description="written", completed=n + 1)
     failed = build.failed_sections(records)
     for key, r in failed.items():
         err.print(f"[yellow]section {key}: {r.extra.get('kind', 'failed')}:[/] {r.value}", highlight=False)

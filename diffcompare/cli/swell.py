@@ -35,7 +35,7 @@ def add_arguments(p):
 
 
 def _fmt(v):
-    from ..swell import _big
+    from ..experiments.swell import _big
     if isinstance(v, bool):
         return str(v)
     if isinstance(v, int):
@@ -52,7 +52,7 @@ def run(args):
     from rich.progress import Progress
     from rich.table import Table
 
-    from .. import swell
+    from ..experiments import swell
     from ..report.fig_swell import swell_figure
     from ..report.io import save_figure
 

@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..experiments import silent
 from ..records import Record, to_json
 from . import io
 
@@ -35,12 +36,10 @@ QUICK_MAX_FIGURES = 2          # a quick report draws at most this many figures 
 
 
 def _failure(key, exc):
-    from .sections import Unavailable
-    kind = "unavailable" if isinstance(exc, (Unavailable, ImportError)) else "failed"
-    msg = str(exc) if kind == "unavailable" else f"{type(exc).__name__}: {exc}"
+    msg = f"{type(exc).__name__}: {exc}"
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    extra = {"kind": kind}
-    if where is not None and kind == "failed":
+    extra = {"kind": "failed"}
+    if where is not None:
         extra["where"] = f"{Path(where.filename).name}:{where.lineno}"
     return Record(key, "", "", FAILED, " ".join(msg.split()), extra=extra)
 
@@ -51,29 +50,29 @@ def failed_sections(records):
 
 
 def run_sections(quick=False, progress=None, sections=None, only=None, after=None, before=None):
-    """Records of every section's experiment. ``progress(what, advance)`` is told what runs
-    (advance 1 when a section is done). A section that raises is recorded as failed.
+    """Records of every section's experiment. ``progress(what, done, total)`` (the
+    experiments' protocol) is told what runs and how many sections are done. A section that
+    raises is recorded as failed.
     ``before(section)`` / ``after(section, records so far)`` are called around each one
     (the report uses them to draw a finished section's figures while the next one runs)."""
     from .sections import SECTIONS
     sections = SECTIONS if sections is None else sections
     records = []
-    tick = progress or (lambda what, advance=0: None)
+    tick = progress or silent
     # timing sections first: nothing else (no figure drawing) runs beside them then
     quiet = [s for s in sections if s.key in _Drawer.QUIET]
-    for s in quiet + [s for s in sections if s not in quiet]:
-        if only and s.key not in only:
-            continue
+    todo = [s for s in quiet + [s for s in sections if s not in quiet] if not only or s.key in only]
+    for i, s in enumerate(todo):
         if before is not None:
             before(s)
-        tick(f"{s.title}", 0)
+        tick(s.title, i, len(todo))
         t0 = time.perf_counter()
         try:
             with warnings.catch_warnings():
                 # overflow/divide warnings are findings the records already hold (nan,
                 # inf); printed they would only scribble over the progress bar
                 warnings.simplefilter("ignore")
-                got = list(s.run(quick, lambda what, advance=0: tick(what, 0)))
+                got = list(s.run(quick, lambda what, done=None, total=None, i=i: tick(what, i, len(todo))))
         except KeyboardInterrupt:
             raise
         except Exception as e:        # noqa: BLE001 -- one section's failure must not stop the report
@@ -82,7 +81,7 @@ def run_sections(quick=False, progress=None, sections=None, only=None, after=Non
         records.append(Record(s.key, "", "", "section_s", time.perf_counter() - t0, "s"))
         if after is not None:
             after(s, records)
-        tick(f"{s.title} done", 1)
+        tick(f"{s.title} done", i + 1, len(todo))
     return records
 
 
@@ -92,7 +91,7 @@ class SectionView:
     key: str
     title: str
     intro: str
-    status: str = "ok"                       # "ok" | "unavailable" | "failed" | "not run"
+    status: str = "ok"                       # "ok" | "failed" | "not run"
     message: str = ""
     figures: list = field(default_factory=list)      # [(file name, png bytes, caption)]
     conclusions: list = field(default_factory=list)  # [str]
@@ -104,10 +103,6 @@ class SectionView:
     @property
     def headline(self):
         """(bold lead, rest) of the line that says why a section has no results."""
-        prefix = "not available in this build:"
-        if self.status == "unavailable":
-            msg = self.message[len(prefix):].strip() if self.message.startswith(prefix) else self.message
-            return "This section is not available in this build:", msg
         if self.status == "failed":
             return "This section failed:", self.message
         return "This section was not run:", self.message
@@ -413,7 +408,7 @@ def build_report(out="reports", quick=False, progress=None, only=None, dpi=100):
         records = run_sections(quick, progress, only=only, before=drawer.before, after=drawer.after)
         meta = run_meta(quick, time.perf_counter() - t0)
         if progress:
-            progress("drawing figures", 0)
+            progress("drawing figures")
         drawer.wait()
     except BaseException:
         drawer.kill()

@@ -1,6 +1,6 @@
 """Figure for the gradient-check experiment: per checker and dtype, the share of seeded bugs
 caught and the share of correct gradients falsely failed (records from
-``diffcompare.gradcheck.gradcheck_records``)."""
+``diffcompare.experiments.gradcheck``)."""
 from __future__ import annotations
 
 import matplotlib

@@ -156,7 +156,7 @@ def digits(records):
                       title="digits MLP trained with our tracer")
 
 
-# experiment name (diffcompare.train.experiments.EXPERIMENTS) -> figure of its records
+# experiment name (diffcompare.experiments.training.EXPERIMENTS) -> figure of its records
 FIGURES = {"smallest_perceptron": smallest_perceptron, "gradient_sources": gradient_sources,
            "lr_sweep": lr_sweep, "momentum_vs_gd": momentum_contours, "sgd_vs_full": sgd_vs_full,
            "optimizers": optimizers, "digits": digits}

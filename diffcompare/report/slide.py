@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..records import Record, select
-from .sections import _big, fmt_err, fmt_s, fmt_x
+from .section import big, fmt_err, fmt_s, fmt_x
 
 __all__ = ["loc_records", "count_loc", "slide_rows", "advice_lines", "slide_text", "slide_figure",
            "CLAIMS", "FAMILIES"]
@@ -153,12 +153,12 @@ def _symbolic(records):
         r = max(tree, key=lambda r: r.value)
         d = r.extra["depth"]
         same = {x.metric: x.value for x in sw if _num(x) and x.extra.get("depth") == d and x.model == r.model}
-        t = f"the gradient as a tree: {_big(r.value)} nodes at depth {d} ({r.model})"
+        t = f"the gradient as a tree: {big(r.value)} nodes at depth {d} ({r.model})"
         dag = same.get("dag", same.get("rev_dag"))
         if dag is not None:
-            t += f"; as a DAG {_big(dag)}"
+            t += f"; as a DAG {big(dag)}"
         if "tape" in same:
-            t += f"; our tape {_big(same['tape'])} ops"
+            t += f"; our tape {big(same['tape'])} ops"
         ev.append(Evidence(t, r.value > SWELL * same.get("tape", r.value)))
     stops = [r for r in sw if r.metric == "diff_status" and isinstance(r.value, str)
              and r.value.startswith("intractable")]

@@ -6,8 +6,8 @@
     1.0047
 
 ``optimizers`` holds the init/step pairs (and L-BFGS through scipy), ``data`` the data sets
-(``lecture``, ``digits``) and model binding, ``loop`` the loop, ``experiments`` the
-record-returning experiments the report shows.
+(``lecture``, ``digits``) and model binding, ``loop`` the loop; the record-returning
+experiments the report shows live in ``diffcompare.experiments.training``.
 """
 from .data import DATA, TRAINABLE, Problem, problem
 from .loop import DEFAULT_EPOCHS, TrainingDivergedError, TrainResult, train

@@ -48,10 +48,10 @@ import time
 
 import sympy
 
-from . import models
-from .errors import BadOptionError
-from .records import Record
-from .symbolic import (
+from .. import models
+from ..errors import BadOptionError
+from ..records import Record
+from ..symbolic import (
     _ctx,
     as_expr,
     build,
@@ -65,6 +65,7 @@ from .symbolic import (
     tangent_diff,
     tree_size,
 )
+from . import silent
 
 __all__ = ["STEPS", "SE_STEPS", "to_symengine", "depth_grid", "sweep", "swell_records", "fit_laws", "rows_to_records",
            "lecture_examples", "logistic_table", "auto_evaluation", "SWELL_MODELS"]
@@ -912,7 +913,7 @@ def logistic_table():
     """Rows for n = 1..4 (Baydin's numbering; our model runs n-1 steps): the published l_n,
     d/dx and simplified form beside SymPy's l_n, sympy.diff and expand, their tree sizes, and
     whether the expanded derivative equals the published polynomial exactly."""
-    from .namespaces import SYMPY
+    from ..namespaces import SYMPY
     x = sympy.Symbol("x", real=True)
     rows = []
     for n, (pl, pd, ps, (k, coeffs)) in BAYDIN_PUBLISHED.items():
@@ -931,7 +932,7 @@ def auto_evaluation(depth=4):
     """SymPy's automatic evaluation, detected: a naive nest log(exp(w h + b)) collapses
     (exp(log z) -> z rewrites happen as the expression is built), the lecture's
     log(1 + exp(...)) does not. Returns (description, ops on the tape, ops collapsed, example)."""
-    from .symbolic import symbolic_tape
+    from ..symbolic import symbolic_tape
     out = []
 
     def naive(params, xp, x):
@@ -948,4 +949,31 @@ def auto_evaluation(depth=4):
         n, ex = collapsed_ops(st)
         out.append({"model": label, "tape": len(tape), "collapsed": n, "example": ex[0] if ex else "",
                     "expr": str(st.entries[st.output][3])[:90]})
+    return out
+
+
+# The full run's sweeps: the lecture's nested log-exp (width 1: no value reused) and its
+# width-2 variant (each unit reads both units below), each SymPy step under a budget (past
+# it: "intractable at depth d", then skipped deeper). Quick: width 1, depth <= 4.
+SWELL_FULL = ({"width": 1, "max_depth": 10, "budget": 1.0},
+              {"width": 2, "max_depth": 12, "budget": 1.0})
+
+
+def run(quick=False, progress=silent):
+    """The swell section's records: the sweeps, then the lecture's two examples recomputed,
+    Baydin et al.'s logistic-map table and SymPy's automatic evaluation."""
+    out = []
+    for kw in ({"width": 1},) if quick else SWELL_FULL:
+        w = kw["width"]
+        out += swell_records("softplus_chain", quick=quick, **kw,
+                             progress=lambda i, n, d, w=w: progress(f"symbolic blow-up: width {w}, depth {d}", i, n))
+    progress("symbolic blow-up: the lecture's examples")
+    for name, fn in (("lecture", lecture_examples), ("baydin", logistic_table), ("auto_evaluation", auto_evaluation)):
+        rows = fn()
+        for i, row in enumerate(rows):
+            if name == "lecture":
+                out.append(Record("swell", "lecture", "symbolic", "lecture_example", str(row[1]), "", str(row[0]),
+                                  extra={"row": i}))
+            else:
+                out.append(Record("swell", name, "symbolic", f"{name}_row", i, "", "", extra=dict(row)))
     return out

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import time
 
-from . import api, models
-from .compare import rel_error, timeit
-from .errors import DiffcompareError
-from .params import size
-from .records import Record
+from .. import api, models
+from ..compare import rel_error, timeit
+from ..errors import DiffcompareError
+from ..params import size
+from ..records import Record
+from . import silent
 
 __all__ = ["speed_records", "scaling_records", "symbolic_records", "HIDDEN_FULL", "HIDDEN_QUICK"]
 
@@ -152,3 +153,7 @@ def symbolic_records(quick=False, depths=None, progress=None):
 def speed_records(quick=False, progress=None):
     """The whole Speed section: the n-sweep and the symbolic setup/evaluation split."""
     return scaling_records(quick, progress=progress) + symbolic_records(quick, progress=progress)
+
+
+def run(quick=False, progress=silent):
+    return speed_records(quick, progress=progress)

@@ -10,9 +10,10 @@ import numpy as np
 
 from .. import api, models
 from ..records import Record
-from . import optimizers
-from .data import Problem, problem
-from .loop import TrainingDivergedError, train
+from ..train import optimizers
+from ..train.data import Problem, problem
+from ..train.loop import TrainingDivergedError, train
+from . import silent
 
 __all__ = ["EXPERIMENTS", "smallest_perceptron", "losses", "gradient_sources", "lr_sweep",
            "momentum_vs_gd", "sgd_vs_full", "optimizers_compare", "digits", "ill_conditioned", "all_records"]
@@ -285,4 +286,13 @@ def all_records(quick=True):
     out = []
     for fn in EXPERIMENTS.values():
         out += fn(quick)
+    return out
+
+
+def run(quick=False, progress=silent):
+    """Every training experiment's records, one experiment at a time (progress says which)."""
+    out = []
+    for i, (name, fn) in enumerate(EXPERIMENTS.items()):
+        progress(f"training: {name}", i, len(EXPERIMENTS))
+        out += list(fn(quick))
     return out

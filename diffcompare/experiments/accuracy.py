@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import api, models
+from .. import api, models, stepsweep
 from ..compare import rel_error
 from ..errors import DiffcompareError
 from ..records import Record
+from . import silent
 
 __all__ = ["accuracy_records", "reference_grad", "REFERENCE", "MODELS_FULL", "MODELS_QUICK"]
 
@@ -111,3 +112,12 @@ def accuracy_records(quick=False, progress=None, methods=None):
                         out.append(Record(SECTION, label, m, "evals", int(evals), "", dname,
                                           extra={"dtype": dname, "n": len(params)}))
     return out
+
+
+def run(quick=False, progress=silent):
+    """The Accuracy section's records: error against h per scheme and exact method, and the
+    step sweep of softplus with its error model (section ``fd_sweep``)."""
+    out = accuracy_records(quick, progress=progress)
+    progress("accuracy: step sweep with error model")
+    return out + stepsweep.sweep_records(("softplus",), quick=quick,
+                                         progress=lambda i, n: progress("accuracy: step sweep", i, n))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import api, models
+from .. import api, models, stepsweep
 from ..errors import DiffcompareError
 from ..records import Record
+from . import silent
 from .accuracy import REFERENCE, reference_grad
 
 __all__ = ["overflow_records", "CASES"]
@@ -49,3 +50,11 @@ def overflow_records(quick=False, progress=None):
             extra["f"] = float(value)
             out.append(Record("fd_stability", case, m, "returned", float(g["w"]), "", "dL/dw", REFERENCE, extra))
     return out
+
+
+def run(quick=False, progress=silent):
+    """The Stability section's records: what each method returns where f overflows, and the
+    hard cases of the finite differences (cancellation, offsets, float32, kinks, chaos)."""
+    out = overflow_records(quick, progress=progress)
+    progress("stability: hard cases of finite differences")
+    return out + stepsweep.stability_records(quick)
