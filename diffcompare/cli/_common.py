@@ -23,11 +23,16 @@ def parse_value(text):
     return text
 
 
-def model_from_args(args, **extra):
-    opts = dict(extra)
-    for item in args.set:
+def set_options(items):
+    """``--set KEY=VALUE`` items -> {key: value}."""
+    opts = {}
+    for item in items:
         key, sep, val = item.partition("=")
         if not sep or not key.isidentifier():
             raise BadOptionError(f"--set expects KEY=VALUE, got {item!r}")
         opts[key] = parse_value(val)
-    return models.get(args.model, **opts)
+    return opts
+
+
+def model_from_args(args, **extra):
+    return models.get(args.model, **dict(extra, **set_options(args.set)))

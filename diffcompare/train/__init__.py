@@ -5,13 +5,15 @@
     >>> round(r.params["w"], 4)
     1.0047
 
-``optimizers`` holds the init/step pairs (and L-BFGS through scipy), ``data`` the data sets
-(``lecture``, ``digits``) and model binding, ``loop`` the loop; the record-returning
-experiments the report shows live in ``diffcompare.experiments.training``.
+``optimizers`` holds the init/step pairs (and L-BFGS, Newton-CG through scipy), ``data`` the
+data sets (``lecture``, ``digits``) and model binding, ``loop`` the loop, ``history`` the
+bounded loss history; the record-returning experiments the report shows live in
+``diffcompare.experiments.training``.
 """
 from .data import DATA, TRAINABLE, Problem, problem
-from .loop import DEFAULT_EPOCHS, TrainingDivergedError, TrainResult, train
+from .history import History
+from .loop import DEFAULT_EPOCHS, DEFAULT_MAX_SECONDS, TrainingBudgetError, TrainingDivergedError, TrainResult, train
 from .optimizers import OPTIMIZERS
 
-__all__ = ["train", "TrainResult", "TrainingDivergedError", "problem", "Problem", "DATA",
-           "TRAINABLE", "OPTIMIZERS", "DEFAULT_EPOCHS"]
+__all__ = ["train", "TrainResult", "TrainingDivergedError", "TrainingBudgetError", "problem", "Problem",
+           "DATA", "TRAINABLE", "OPTIMIZERS", "DEFAULT_EPOCHS", "DEFAULT_MAX_SECONDS", "History"]
