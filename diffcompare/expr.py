@@ -47,8 +47,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import BadParamsError, ExprError
-from .namespaces import NUMPY, SYMPY, VOCABULARY
-from .primitives import TABLE
+from .primitives import NUMPY, TABLE, VOCABULARY
 
 __all__ = ["parse", "Expression", "parse_values", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
            "MAX_EXPONENT", "MAX_CONSTANT_BITS"]
@@ -403,7 +402,7 @@ class Expression:
         if missing:
             raise BadParamsError(f"the expression {self.text!r} needs a value for "
                                  f"{', '.join(missing)}")
-        exact = xp is SYMPY
+        exact = getattr(xp, "__name__", "") == "SYMPY"
         if exact:
             import sympy
         stack = []
@@ -425,6 +424,8 @@ class Expression:
         """The expression as a SymPy expression, over real symbols named as ``names``
         (built through the SYMPY namespace from our parse -- never from the text)."""
         import sympy
+
+        from .namespaces import SYMPY
         if symbols is None:
             symbols = {n: sympy.Symbol(n, real=True) for n in self.names}
         return self(symbols, SYMPY)

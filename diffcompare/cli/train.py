@@ -53,7 +53,7 @@ def run(args):
 
     # Every name and number is checked before any work.
     get_optimizer(args.optimizer)
-    api._backend(args.grad)
+    api.backend(args.grad, {})
     if args.lr is not None:
         check_lr(args.lr)
     opts = _options(args.set)
