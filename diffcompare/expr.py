@@ -15,7 +15,7 @@ The grammar is a whitelist, read by our own tokenizer and recursive-descent pars
     atom   := NUMBER | NAME | FUNC '(' expr (',' expr)* ')' | '(' expr ')'
 
 NAME is an ASCII identifier (no leading ``_``, no Python keyword, no function name); FUNC is
-one of the namespace's scalar elementwise functions (``exp log sin cos tanh sigmoid sqrt abs
+one of the namespace's scalar elementwise functions (``exp log sin cos sinh cosh tanh sigmoid sqrt abs
 maximum minimum step sign``). Anything else -- attribute access, indexing, strings,
 keywords (lambda, import, if/else, for), dunders, non-ASCII look-alikes, control characters
 -- is refused with an ``ExprError`` naming the column.

@@ -4,7 +4,7 @@
 Every namespace offers the same vocabulary, built from the primitive table (plus ``name``,
 which labels a value for printed traces and is the identity everywhere else):
 
-    exp log sin cos tanh sigmoid sqrt abs maximum minimum step sign
+    exp log sin cos sinh cosh tanh sigmoid sqrt abs maximum minimum step sign
     sum mean logsumexp matmul reshape transpose getitem        + Python operators
 
 ========  ================================================================
@@ -67,7 +67,8 @@ def _autograd_namespace():
     fns = dict(
         add=operator.add, sub=operator.sub, mul=operator.mul, div=operator.truediv,
         neg=operator.neg, pow=operator.pow,
-        exp=anp.exp, log=anp.log, sin=anp.sin, cos=anp.cos, tanh=anp.tanh, sigmoid=sigmoid,
+        exp=anp.exp, log=anp.log, sin=anp.sin, cos=anp.cos, sinh=anp.sinh, cosh=anp.cosh, tanh=anp.tanh,
+        sigmoid=sigmoid,
         sqrt=anp.sqrt, abs=anp.abs, maximum=anp.maximum, minimum=anp.minimum, step=step,
         sign=anp.sign, matmul=anp.matmul, sum=anp.sum, mean=anp.mean, logsumexp=logsumexp,
         reshape=anp.reshape, transpose=anp.transpose, getitem=operator.getitem,
