@@ -99,13 +99,13 @@ def test_zero_one_loss_gradients_and_training(recs):
 
 def test_a_failing_method_is_a_structured_refusal(monkeypatch):
     from diffcompare import api
-    backend = api._backend
+    backend = api.backend
 
-    def without_symbolic(method):
+    def without_symbolic(method, options):
         if method == "symbolic":
             raise ImportError("no module named sympy")
-        return backend(method)
-    monkeypatch.setattr(api, "_backend", without_symbolic)
+        return backend(method, options)
+    monkeypatch.setattr(api, "backend", without_symbolic)
     out = src.gradient_sources(quick=True, models_=("perceptron",), steps=3)
     (r,) = [r for r in out if r.metric == UNAVAILABLE]
     assert r.method == "symbolic" and r.extra["reason"] == "backend" and r.extra["error"] == "ImportError"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from .. import api
 from ..errors import BadOptionError
+from ..options import parse_settings
 from ..train import DATA, DEFAULT_MAX_SECONDS, TRAINABLE, train
 from ..train.optimizers import OPTIMIZERS, check_lr
 from ..train.optimizers import get as get_optimizer
-from ._common import set_options
 
 HELP = "train a perceptron/MLP with any gradient method and optimizer (loss curve PNG, --json)"
 
@@ -79,12 +79,12 @@ def run(args):
 
     # Every name and number is checked before any work.
     get_optimizer(args.optimizer)
-    api._backend(args.grad)
+    api.backend(args.grad, {})
     if args.lr is not None:
         check_lr(args.lr)
     if not args.max_seconds > 0 or not args.progress_every >= 0:
         raise BadOptionError("--max-seconds must be > 0 and --progress-every >= 0")
-    opts = set_options(args.set)
+    opts = parse_settings(args.set)
     label = f"{args.model}/{args.data} {args.grad} {args.optimizer}"
     with _progress(label, args.progress_every) as progress:
         res = train(args.model, args.data, method=args.grad, optimizer=args.optimizer,

@@ -42,7 +42,7 @@ def attempt(method, fn):
     """``(fn(), None)``, or ``(None, (reason, exception))`` when the method's backend does not
     import or ``fn`` raises -- a peer method's failure never hides the others."""
     try:
-        api._backend(method)
+        api.backend(method, {})
     except ImportError as e:
         return None, ("backend", e)
     try:

@@ -333,7 +333,7 @@ def _check_options(prob, epochs, history, max_seconds):
 def _train(prob, data, method, optimizer, epochs, lr, batch_size, seed, params, progress,
            record_trajectory, mopts, history_mode, hvp, tol, max_seconds, model_options):
     opt = optimizers.get(optimizer)
-    api._backend(method)                     # an unknown method fails before any work
+    api.backend(method, mopts)               # an unknown method or option fails before any work
     if not isinstance(prob, Problem):
         prob = make_problem(prob, data, seed=seed, **model_options)
     epochs = _check_options(prob, epochs, history_mode, max_seconds)
