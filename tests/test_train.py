@@ -113,7 +113,8 @@ def test_digits_mlp_reaches_95_percent():
                                     ({"prob": "perceptron", "data": "digits"}, BadOptionError),
                                     ({"history": "some"}, BadOptionError),
                                     ({"max_seconds": 0}, BadOptionError),
-                                    ({"max_seconds": "10"}, BadOptionError)])
+                                    ({"max_seconds": "10"}, BadOptionError),
+                                    ({"method_options": {"h": 1e-3}}, BadOptionError)])
 def test_bad_input_is_a_typed_error(kw, err):
     with pytest.raises(err):
         train(**kw)
@@ -256,7 +257,7 @@ def test_progress_is_the_experiments_protocol_and_throttled(monkeypatch):
     monkeypatch.setattr(loop, "CLOCK", FakeClock(1.0))     # every step "takes" seconds
     train("perceptron2", optimizer="sgd", epochs=2, progress=lambda what, done, total: seen.append((what, done, total)))
     assert [d for _, d, _ in seen][:12] == list(range(1, 13)) and all(t == 12 for _, _, t in seen)
-    assert seen[0][0].startswith("epoch 0.1667/2: loss ") and seen[-1][0].startswith("epoch 2/2: loss ")
+    assert seen[0][0].startswith("epoch 0.17/2: loss ") and seen[-1][0].startswith("epoch 2/2: loss ")
     seen.clear()
     monkeypatch.setattr(loop, "CLOCK", FakeClock(0.0))     # a frozen clock: only the end
     train("perceptron2", optimizer="sgd", epochs=2, progress=lambda *a: seen.append(a))

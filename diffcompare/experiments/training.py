@@ -21,7 +21,7 @@ from .training_newton import second_order
 from .training_optim import digits, momentum_vs_gd, optimizers_compare, sgd_vs_full
 from .training_sources import gradient_sources, losses
 
-__all__ = ["EXPERIMENTS", "run", "all_records"]
+__all__ = ["EXPERIMENTS", "run"]
 
 EXPERIMENTS = {"smallest_perceptron": smallest_perceptron, "literal_update": literal_update,
                "lr_sweep": lr_sweep, "losses": losses, "gradient_sources": gradient_sources,
@@ -41,10 +41,6 @@ def _tagged(name, fn):
 
 
 EXPERIMENTS = {name: _tagged(name, fn) for name, fn in EXPERIMENTS.items()}
-
-
-def all_records(quick=True):
-    return run(quick)
 
 
 def run(quick=False, progress=silent):

@@ -13,11 +13,14 @@ import numpy as np
 from .. import api, models
 from ..records import Record
 
-__all__ = ["SECTION", "UNAVAILABLE", "LS_REF", "record", "timing_record", "refusal", "attempt",
+__all__ = ["SECTION", "UNAVAILABLE", "FINAL_LOSS", "GRADIENT_EVALS", "LS_REF", "record", "timing_record", "refusal", "attempt",
            "w_least_squares", "loss_least_squares"]
 
 SECTION = "train"
 UNAVAILABLE = "unavailable"
+# metrics several training experiments record
+FINAL_LOSS = "final_loss"
+GRADIENT_EVALS = "gradient_evals"
 LS_REF = "least squares w = Σxy/Σx²"
 
 

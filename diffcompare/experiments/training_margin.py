@@ -75,7 +75,7 @@ def svm_vs_perceptron(quick=True):
     X, y = separable_set()
     w_ref, b_ref, support = _exact(X, y)
     runs = {"perceptron": dict(optimizer="sgd", lr=1.0, epochs=50),
-            "svm": dict(optimizer="schedule", lr=2.0, epochs=1500 if quick else 6000)}
+            "svm": dict(optimizer="schedule", lr=2.0, epochs=1500 if quick else 3000)}
     out = [record("svm", "sklearn", MARGIN, geometric_margin(w_ref, b_ref, X, y), reference=MARGIN_REF,
                   w=w_ref.tolist(), b=b_ref, support=support, X=X.tolist(), y=y.tolist())]
     for kind, kw in runs.items():

@@ -19,13 +19,11 @@ import time
 from ..timing import measure
 from ..train.data import problem
 from ..train.loop import train
-from .training_common import record, timing_record
-from .training_sources import FINAL_LOSS
+from .training_common import FINAL_LOSS, GRADIENT_EVALS, record, timing_record
 
 __all__ = ["second_order", "FINAL_LOSS", "GRADIENT_EVALS", "HVP_EVALS", "ITERATIONS", "RUN_S",
            "COST_TO_TARGET", "BEST_LOSS", "FIRST_ORDER_LRS", "SCIPY_TOL"]
 
-GRADIENT_EVALS = "gradient_evals"
 HVP_EVALS = "hvp_evals"
 ITERATIONS = "iterations"
 RUN_S = "run_s"
@@ -40,7 +38,7 @@ HVP_SOURCE = "autograd (reverse over reverse)"
 
 
 def _runs(name, quick):
-    first, second = (300, 50) if quick else (3000, 200)
+    first, second = (300, 50) if quick else (1000, 200)
     for opt, lr in FIRST_ORDER_LRS[name].items():
         yield opt, dict(optimizer=opt, lr=lr, epochs=first)
     for opt in ("lbfgs", "newton-cg", "trust-ncg"):
@@ -67,7 +65,7 @@ def second_order(quick=True):
             last = []
             # CPU time of this process: the machine is shared, and one BLAS thread keeps
             # the run's CPU time its own
-            t = measure(lambda kw=kw: last.append(train(prob, blas_threads=1, **kw)), repeats=2 if quick else 5,
+            t = measure(lambda kw=kw: last.append(train(prob, blas_threads=1, **kw)), repeats=2 if quick else 3,
                         min_time=0.0, clock=time.process_time)
             results[opt] = (kw, last[-1], t)
         first = next(iter(results.values()))[1].history[0]

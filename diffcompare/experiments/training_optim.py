@@ -13,8 +13,7 @@ from .. import models
 from ..train.data import Problem, problem
 from ..train.loop import train
 from ..train.optimizers import OPTIMIZERS
-from .training_common import record, timing_record
-from .training_sources import FINAL_LOSS
+from .training_common import FINAL_LOSS, GRADIENT_EVALS, record, timing_record
 
 __all__ = ["momentum_vs_gd", "sgd_vs_full", "optimizers_compare", "digits", "ill_conditioned",
            "STEPS_TO_TOL", "FINAL_F", "FINAL_LOSS", "STEPS", "EPOCH_S", "TEST_ACCURACY",
@@ -26,7 +25,6 @@ STEPS = "steps"
 EPOCH_S = "epoch_s"
 TEST_ACCURACY = "test_accuracy"
 TRAIN_ACCURACY = "train_accuracy"
-GRADIENT_EVALS = "gradient_evals"
 
 DIGITS_REF = "held-out 20% of load_digits (359 images, seeded split)"
 EPOCH_REF = "wall time per epoch, median [min-max] over the run's epochs"

@@ -14,13 +14,12 @@ import numpy as np
 from .. import api, models
 from ..train.data import problem
 from ..train.loop import train
-from .training_common import attempt, record, refusal
+from .training_common import FINAL_LOSS, attempt, record, refusal
 
 __all__ = ["gradient_sources", "losses", "TRAJECTORY_MAX_DIFF", "FINAL_LOSS", "DL_DW", "W_MOVED",
            "EXACT", "FINITE_DIFFERENCE", "PM_X", "PM_Y"]
 
 TRAJECTORY_MAX_DIFF = "trajectory_max_diff"
-FINAL_LOSS = "final_loss"
 DL_DW = "dL_dw"
 W_MOVED = "w_moved"
 EXACT, FINITE_DIFFERENCE = "exact", "finite-difference"      # extra["kind"]

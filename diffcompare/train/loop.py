@@ -277,8 +277,8 @@ class _Run:
             self._estimate(now)
         if self.progress is not None and (final or now - self.last_report >= PROGRESS_S):
             self.last_report = now
-            self.progress(f"epoch {epoch:.4g}/{self.epochs:,}: loss {loss:.4g}", self.t,
-                          self.total_steps)
+            shown = f"{int(epoch):,}" if float(epoch).is_integer() else f"{epoch:,.2f}"
+            self.progress(f"epoch {shown}/{self.epochs:,}: loss {loss:.4g}", self.t, self.total_steps)
 
     def _estimate(self, now):
         c0, s0 = self.calibrate_from
