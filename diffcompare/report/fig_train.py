@@ -18,6 +18,7 @@ from ..experiments import training_margin as mar  # noqa: E402
 from ..experiments import training_newton as newt  # noqa: E402
 from ..experiments import training_optim as opt_  # noqa: E402
 from ..experiments import training_sources as src  # noqa: E402
+from ._style import COLORS  # noqa: E402
 
 __all__ = ["loss_curve", "lr_sweep", "literal_update", "svm_vs_perceptron", "second_order",
            "momentum_contours", "gradient_sources", "sgd_vs_full", "smallest_perceptron",
@@ -256,7 +257,6 @@ def gradient_sources(records):
     runs = [r for r in records if r.metric == src.TRAJECTORY_MAX_DIFF]
     names = list(dict.fromkeys(r.model for r in runs))
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names) + 1.5, 3.6), squeeze=False)
-    colors = {}      # one colour per method across the panels
     for ax, name in zip(axes[0], names):
         for r in runs:
             if r.model != name or r.method == "autodiff":
@@ -264,7 +264,7 @@ def gradient_sources(records):
             d = np.asarray(r.extra["per_step"], dtype=float)
             ax.plot(np.arange(1, len(d) + 1), np.maximum(d, 1e-18),
                     "-" if r.extra.get("kind") == src.EXACT else "--", lw=1.3, label=r.method,
-                    color=colors.setdefault(r.method, f"C{len(colors) % 10}"))
+                    color=COLORS.get(r.method, "0.3"))      # each method's colour in every figure
         _axes(ax, "step", "max |Δθ| (floor 1e-18)", f"{name}: drift from the autodiff trajectory")
     _legend(axes[0][-1])
     fig.tight_layout()
