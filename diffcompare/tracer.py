@@ -19,16 +19,17 @@ and collections during a long trace would make the per-op cost grow with depth.
 from __future__ import annotations
 
 import gc
+import operator
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import TracerError
-from .params import scalar_output
+from .params import check_params, scalar_output
 from .primitives import NUMPY, TABLE, namespace, unbroadcast
 from .traced import Traced
 
-__all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "make"]
+__all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make"]
 
 
 class Entry(NamedTuple):
@@ -44,12 +45,15 @@ class Entry(NamedTuple):
 
 class Tape:
     """The recorded program: ``entries`` (tuples laid out as ``Entry``), ``labels`` (entry ->
-    name), ``inputs`` (name -> entry), ``output`` (the result's entry)."""
+    name), ``inputs`` (name -> entry), ``output`` (the result's entry), and ``guards``: the
+    Python control flow that read a traced value (a comparison, ``bool()``), as
+    ``(after entry, op, entry, other entry or None, other constant, result)`` -- what a
+    compiled program must re-check (compiled.py)."""
 
-    __slots__ = ("entries", "labels", "inputs", "output")
+    __slots__ = ("entries", "labels", "inputs", "output", "guards")
 
     def __init__(self):
-        self.entries, self.labels, self.inputs, self.output = [], {}, {}, None
+        self.entries, self.labels, self.inputs, self.output, self.guards = [], {}, {}, None, []
 
     def leaf(self, value, label):
         self.entries.append((None, (), (), value, None))
@@ -194,6 +198,26 @@ class Box(Traced):
     def __repr__(self):
         return f"Box({self.value!r}, index={self.index})"
 
+    def __bool__(self):
+        result = bool(self.value)
+        self.tape.guards.append((len(self.tape.entries) - 1, "bool", self.index, None, None, result))
+        return result
+
+
+def _guarded(op):
+    """A comparison that reads the primal and notes it on the tape as a guard."""
+    def compare(self, other):
+        ov = other.value if other.__class__ is Box else other
+        result = op(self.value, ov)
+        self.tape.guards.append((len(self.tape.entries) - 1, op, self.index,
+                                 other.index if other.__class__ is Box else None, ov, result))
+        return result
+    return compare
+
+
+Box.__lt__, Box.__le__ = _guarded(operator.lt), _guarded(operator.le)
+Box.__gt__, Box.__ge__ = _guarded(operator.gt), _guarded(operator.ge)
+
 
 def _unary(prim, x, kw):
     tape = x.tape
@@ -281,16 +305,38 @@ def record(f, params, data=None):
     return tape
 
 
+def gradient(f, params):
+    """``(value, grads, tape)`` of one traced call: grads shaped like params (floats for
+    floats), params checked as they are boxed (floats and float arrays pass; anything else
+    goes through ``check_params``), and a NaN or inf param named when the value is not finite."""
+    if params.__class__ is not dict or not all(
+            v.__class__ is float or (v.__class__ is np.ndarray and v.dtype.kind == "f" and v.ndim)
+            for v in params.values()):
+        params = check_params(params)
+    tape = record(f, params)
+    bars = tape.backward()
+    grads = {}
+    for name, v in params.items():
+        g = bars.get(tape.inputs[name])
+        if g is None:
+            g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
+        elif g.__class__ is not float and v.__class__ is float:
+            g = float(g)
+        grads[name] = g
+    value = tape.value
+    if value.__class__ is not float:
+        value = float(value)
+    if value - value != 0.0:                     # nan or inf: was a param to blame?
+        check_params(params)
+    return value, grads, tape
+
+
 def make(f, params):
-    """The ``autodiff`` method: trace and sweep on every call (the trace is cheap)."""
+    """The ``autodiff`` method: trace and sweep on every call (the trace is cheap). It checks
+    its params and shapes its results itself (``validated``), so ``GradFn`` need not."""
 
     def call(params):
-        tape = record(f, params)
-        bars = tape.backward()
-        grads = {}
-        for name, v in params.items():
-            g = bars.get(tape.inputs[name])
-            grads[name] = (np.zeros_like(v) if isinstance(v, np.ndarray) else 0.0) if g is None else g
-        return tape.value, grads, {"tape_length": len(tape)}
+        value, grads, tape = gradient(f, params)
+        return value, grads, {"tape_length": len(tape)}
+    call.validated = True
     return call
-
