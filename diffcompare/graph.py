@@ -114,7 +114,7 @@ def build(tape, max_nodes=MAX_NODES, max_layers=MAX_LAYERS, digits=4):
     d = (lambda n: f"d{oname}/d{n}") if len(oname) <= 2 else (lambda n: "grad")
     n_ops = len(tape)
     n_in = len(tape.inputs)
-    title = f"{n_ops} op{'s' * (n_ops != 1)}, {n_in} input{'s' * (n_in != 1)}{failed}"
+    title = f"{n_ops:,} op{'s' * (n_ops != 1)}, {n_in:,} input{'s' * (n_in != 1)}{failed}"
     layer = _layers(tape)
     if len(entries) <= max_nodes and max(layer, default=0) < max_layers:
         grad = d("name") if len(oname) <= 2 else f"grad = d{oname}/dname"
@@ -127,7 +127,7 @@ def _full(tape, names, bars, layer, title, d, digits):
     nodes, edges, out = [], [], tape.output
     for i, (prim, links, args, value, kw) in enumerate(tape.entries):
         name = names[i]
-        adj = d(name) + (" " + _adjoint(bars[i], digits) if i in bars else ": none")
+        adj = d(name) + (" " + _adjoint(bars[i], digits) if i in bars else " = 0 (no path)")
         lines = (f"{name} = {_show(value, digits)}", adj)
         op = None
         if prim is not None:
@@ -143,32 +143,36 @@ def _full(tape, names, bars, layer, title, d, digits):
 
 
 def _grouped(tape, names, layer, title, max_layers, digits):
-    """One box per (band of layers, op kind); arrows where any value crosses between boxes."""
+    """One box per (band of layers, op kind), and the inputs one band before the band that
+    first uses them; arrows where a value crosses from one band to a later one (inside a
+    band the kinds interleave: that is what the band hides)."""
     entries, out = tape.entries, tape.output
     n_layers = 1 + max(layer)
-    width = max(1, math.ceil(n_layers / max(1, max_layers // 2)))
-    key = [(layer[i] // width, e[0].name if e[0] is not None else "input")
-           for i, e in enumerate(entries)]
-    index = {k: j for j, k in enumerate(sorted(set(key)))}
+    width = max(1, math.ceil(n_layers / max(1, max_layers // 2 - 1)))     # + 1 band for inputs
+    band = [layer[i] // width if e[0] is not None else (layer[i] + 1) // width - 1
+            for i, e in enumerate(entries)]
+    shift = -min(band)                       # an input used in band 0 sits in a band of its own
+    key = [(b + shift, e[0].name if e[0] is not None else "input") for b, e in zip(band, entries)]
+    index = {k: j for j, k in enumerate(sorted(set(key), key=lambda k: (k[0], k[1] != "input", k[1])))}
     members = [[] for _ in index]
     for i, k in enumerate(key):
         members[index[k]].append(i)
     nodes = []
-    for (band, kind), ids in zip(index, members):
-        lo, hi = band * width, min(n_layers, band * width + width) - 1
-        span = f"layer {lo}" if lo == hi else f"layers {lo}–{hi}"
-        lines = [f"{kind} ×{len(ids):,}", span]
+    for (col, kind), ids in zip(index, members):
+        lo = (col - shift) * width
+        hi = min(n_layers, lo + width) - 1
+        lines = [f"{kind} ×{len(ids):,}", f"layer {lo}" if lo == hi else f"layers {lo}–{hi}"]
         if kind == "input":
-            shown = ", ".join(names[i] for i in ids[:3])
-            lines[1] = shown + (", …" if len(ids) > 3 else "") + f" ({span})"
+            lines[1] = ", ".join(names[i] for i in ids[:3]) + (", …" if len(ids) > 3 else "")
         if out in ids:
             lines.append(f"output {names[out]} = {_show(entries[out][3], digits)}")
-        nodes.append(Node(tuple(lines), band, None, "output" if out in ids else
+        nodes.append(Node(tuple(lines), col, None, "output" if out in ids else
                           "input" if kind == "input" else "group"))
     edges = sorted({(index[key[p]], index[key[i]]) for i, e in enumerate(entries)
-                    for _, p in e[1] if index[key[p]] != index[key[i]]})
-    note = (f"collapsed: {len(entries):,} values in {n_layers:,} layers drawn as {len(nodes)} "
-            f"boxes, one per op kind per {'layer' if width == 1 else f'band of {width} layers'}")
+                    for _, p in e[1] if key[p][0] < key[i][0]})
+    note = (f"collapsed: {len(entries):,} values in {n_layers:,} layers drawn as {len(nodes)} boxes, "
+            + ("one per op kind per layer" if width == 1 else
+               f"one per op kind per band of {width} layers (arrows join bands)"))
     return Graph(nodes, edges, title, note)
 
 
