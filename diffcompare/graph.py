@@ -108,7 +108,7 @@ def build(tape, max_nodes=MAX_NODES, max_layers=MAX_LAYERS, digits=4):
             bars = tape.backward(keep=True) if out is not None else {}
         failed = ""
     except ArithmeticError as e:         # sqrt or log at 0: the drawing still has the values
-        bars, failed = {}, f"; no adjoints: the backward pass failed ({type(e).__name__})"
+        bars, failed = None, f"; no adjoints: the backward pass failed ({type(e).__name__})"
     oname = names.get(out, "out")
     # A short output name reads as the lecture's dL/dz; a long one would double every box.
     d = (lambda n: f"d{oname}/d{n}") if len(oname) <= 2 else (lambda n: "grad")
@@ -127,7 +127,8 @@ def _full(tape, names, bars, layer, title, d, digits):
     nodes, edges, out = [], [], tape.output
     for i, (prim, links, args, value, kw) in enumerate(tape.entries):
         name = names[i]
-        adj = d(name) + (" " + _adjoint(bars[i], digits) if i in bars else " = 0 (no path)")
+        adj = d(name) + (" = ?" if bars is None else " " + _adjoint(bars[i], digits) if i in bars
+                         else " = 0 (no path)")
         lines = (f"{name} = {_show(value, digits)}", adj)
         op = None
         if prim is not None:

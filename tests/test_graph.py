@@ -68,6 +68,13 @@ def test_neuron_boxes_show_forward_values_and_adjoints(neuron):
     assert graph.build(neuron, digits=8).nodes[5].lines[1] == f"dL/dz = {dz:.8g}"
 
 
+def test_a_value_the_output_does_not_reach_has_adjoint_zero():
+    g = graph.build(dc.trace(lambda p, xp: p["w"] * 3.0, {"w": 2.0, "unused": 1.0}))
+    assert [n.lines for n in g.nodes] == [("w = 2", "dt1/dw = 3"), ("unused = 1", "dt1/dunused = 0 (no path)"),
+                                         ("t1 = 6", "dt1/dt1 = 1")]
+    assert [n.layer for n in g.nodes] == [0, 0, 1]
+
+
 def test_dot_is_one_line_per_node_and_edge(neuron):
     dot = graph.to_dot(neuron)
     lines = dot.strip().splitlines()
