@@ -59,8 +59,7 @@ def test_float_fast_path_matches_numpy(row):
         assert scalar == pytest.approx(arr, rel=1e-14, abs=1e-300)
 
 
-@pytest.mark.parametrize("x", [1000.0, -1000.0, 0.0, -1.0])
-def test_float_path_gives_ieee_answers_not_exceptions(x):
+def test_float_path_gives_ieee_answers_not_exceptions():
     with np.errstate(all="ignore"):
         assert np.isposinf(TABLE["exp"].impl(1000.0))
         assert TABLE["exp"].impl(-1000.0) == 0.0

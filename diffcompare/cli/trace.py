@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import graph, tracer
 from ..errors import BadOptionError, DiffcompareError
-from ..expr import parse, parse_values
+from ..expr import parse
+from ..options import parse_values
 
 HELP = "print an expression's primitive ops with forward values, then the backward adjoints"
 
