@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import BadOptionError
-from .tracer import _fmt
 
 __all__ = ["Graph", "Node", "build", "draw", "to_dot", "FORMATS"]
 
@@ -64,9 +63,12 @@ class Graph:
 
 
 def _show(v, digits):
+    """A number as ``print(tape)`` shows it; an array as its shape (its entries would not fit)."""
+    if np.ndim(v):
+        return f"<array {'x'.join(map(str, np.shape(v)))}>"
     try:
-        return _fmt(v, digits)
-    except (TypeError, ValueError):          # a SymPy value: its text, cut short
+        return f"{float(v):.{digits}g}"
+    except TypeError:                        # a SymPy value: its text, cut short
         s = str(v)
         return s if len(s) <= 16 else s[:15] + "…"
 
