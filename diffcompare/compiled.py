@@ -40,8 +40,9 @@ from .tracer import _CONSTANT
 __all__ = ["Program", "emit", "make", "Retrace", "Code"]
 
 
-# Rows whose partials branch on values (pow: 0 * inf is 0 where the exponent is 0) are
-# emitted as calls of the row's partial itself, so the program keeps that branch.
+# Rows whose partials branch on a traced value (pow with a traced exponent: 0 * inf is 0
+# where the exponent is 0) are emitted as calls of the row's partial itself, so the program
+# keeps that branch; with a constant exponent the branch is decided when emitting.
 _CALLED = ("pow",)
 
 
@@ -263,7 +264,7 @@ def _backward_lines(ctx, tape, names):
                 if c is None:
                     d = prim.partials[k](NUMPY, out, *args)
                     g = ybar * d
-                    if prim.name in _CALLED:         # a partial that branches on values: called
+                    if prim.name in _CALLED and any(q == 1 for q, _ in links):   # branches on a traced value
                         fn = ctx.function(f"{prim.name}_partial{k}", prim.partials[k])
                         shown = ", ".join(_literal(a, ctx) for a in [outc] + argc)
                         term = f"{gy} * {fn}(NUMPY, {shown})"
@@ -303,10 +304,11 @@ def _backward_lines(ctx, tape, names):
                 bars[p] = g
                 if term.isidentifier():      # a constant partial 1 (add, sub): the same cotangent
                     have[p] = term
+                    lines.append(f"# {var} is {term}")
                 else:
                     lines.append(f"{var} = {term}")
                     have[p] = var
-    value = names[root] if isinstance(entries[root][3], float) else f"float({names[root]})"
+    value = names[root] if entries[root][3].__class__ is float else f"float({names[root]})"
     # a value that is not finite: the eager tracer names the NaN param, if one is to blame
     lines.append(f"if {value} - {value} != 0.0: raise NotFinite")
     grads = []
@@ -317,6 +319,9 @@ def _backward_lines(ctx, tape, names):
                          if v.__class__ is not float else f"{name!r}: 0.0")
         elif v.__class__ is float and bars[i].__class__ is not float:
             grads.append(f"{name!r}: float({have[i]})")
+        elif v.__class__ is np.ndarray and (bars[i].__class__ is not np.ndarray or bars[i].dtype != v.dtype):
+            dt = ctx.function(f"{v.dtype.name}_grad_dtype", np.result_type(v, np.float32))
+            grads.append(f"{name!r}: np.asarray({have[i]}, dtype={dt})")
         else:
             grads.append(f"{name!r}: {have[i]}")
     lines.append(f"return {value}, {{{', '.join(grads)}}}")

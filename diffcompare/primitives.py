@@ -234,7 +234,7 @@ def _expand(ybar, x, axis, keepdims):
             ybar = np.expand_dims(ybar, axis)
     if x.__class__ is np.ndarray and (ybar.__class__ is np.ndarray or isinstance(ybar, float)):
         # A filled array, not np.broadcast_to's read-only view: cheaper to make.
-        g = np.empty(x.shape, np.result_type(ybar))
+        g = np.empty(x.shape, np.result_type(ybar, x))      # a float32 model's cotangent stays float32
         g[...] = ybar
         return g
     return np.broadcast_to(ybar, _shape(x))

@@ -150,6 +150,20 @@ class Tape:
     def __str__(self):
         return self.format()
 
+    def draw(self, path, **options):
+        """Draw the computational graph to ``path`` (.svg, .png or .dot), forward values and
+        adjoints on the nodes: see ``graph.draw`` (options ``max_nodes``, ``max_layers``,
+        ``digits``). Returns the ``graph.Graph`` drawn."""
+        from .graph import draw
+        return draw(self, path, **options)
+
+    def source(self):
+        """The adjoint program this tape compiles to (``autodiff-compiled``): one primitive
+        per line forward, then one cotangent per line backward."""
+        from .compiled import emit
+        params = {name: self.entries[i][3] for name, i in self.inputs.items()}
+        return emit(self, params).source
+
     def __repr__(self):
         return f"<Tape: {len(self)} ops, {len(self.inputs)} inputs>"
 
@@ -322,6 +336,8 @@ def gradient(f, params):
             g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
         elif g.__class__ is not float and v.__class__ is float:
             g = float(g)
+        elif v.__class__ is np.ndarray and (g.__class__ is not np.ndarray or g.dtype != v.dtype):
+            g = np.asarray(g, dtype=np.result_type(v, np.float32))   # float16 params: float32 grads
         grads[name] = g
     value = tape.value
     if value.__class__ is not float:

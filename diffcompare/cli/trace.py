@@ -63,6 +63,8 @@ def add_arguments(p):
     p.add_argument("--graph", metavar="FILE.svg|png",
                    help="also draw the computational graph (values and adjoints) to this file")
     p.add_argument("--dot", metavar="FILE.dot", help="also write the graph as DOT text for graphviz")
+    p.add_argument("--code", action="store_true",
+                   help="print the adjoint program autodiff-compiled emits for it (forward, then backward)")
 
 
 def trace_expression(text, at, names=None):
@@ -149,6 +151,8 @@ def run(args):
     if args.json:
         data = {"expression": expr.text, "at": values, "ops": len(tape)}
         data.update(tape_rows(tape, args.digits))
+        if args.code:
+            data["code"] = tape.source()
         print(json.dumps(data, indent=1))
         return 0
     at = ", ".join(f"{k}={v:g}" for k, v in values.items())
@@ -158,6 +162,9 @@ def run(args):
         print(f"value = {tape.value:.{args.digits}g}: nothing to trace (a constant or a lone name)")
         return 0
     print(backward_format(tape, args.digits))
+    if args.code:
+        print("\nthe adjoint program (autodiff-compiled):")
+        print(tape.source().rstrip())
     for path in drawn:
         print(f"graph: {path}")
     return 0
