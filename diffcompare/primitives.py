@@ -46,7 +46,8 @@ import numpy as np
 
 from .errors import UnknownOpError
 
-__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace"]
+__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace",
+           "CONSTANT_PARTIALS"]
 
 
 @functools.cache
@@ -119,9 +120,8 @@ def _pow(x, y):
 
 
 def _times0(a, b):
-    """``a * b``, but 0 where ``a`` is 0 whatever ``b`` is: a partial that is exactly zero
-    stays zero next to a factor that is inf (``0**-1``) or -inf (``log 0``). SymPy values
-    multiply plainly (the table's symbolic form)."""
+    """``a * b``, but 0 where ``a`` is 0 even if ``b`` is inf (``0**-1``) or -inf (``log 0``);
+    SymPy values multiply plainly (the table's symbolic form)."""
     if a.__class__ is float or isinstance(a, (int, np.floating)):
         return 0.0 if a == 0 else a * b
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
@@ -437,6 +437,21 @@ del P
 TABLE = {row.name: row for row in ROWS}
 
 
+def _constant_partials(prim):
+    """``(c_0, c_1, ...)`` when every partial of a row is a constant (add: 1, 1; sub: 1, -1):
+    a partial that returns a float when handed opaque objects cannot depend on them."""
+    o = object()
+    try:
+        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
+    except Exception:
+        return None
+    return cs if all(c.__class__ is float for c in cs) else None
+
+
+CONSTANT_PARTIALS = {r.name: c for r in ROWS if r.partials is not None and (c := _constant_partials(r)) is not None}
+"""Rows whose partials are constants: the sweeps add the cotangent itself, not times 1."""
+
+
 # --- namespaces: a bag of functions, and the plain one over the table's primal column ------
 
 VOCABULARY = tuple(r.name for r in ROWS if r.name not in ("add", "sub", "mul", "div", "neg", "pow")) + ("name",)
@@ -471,15 +486,12 @@ def _keyword_metadata(prim, fn):
     ``xp.sum(a, 0)``), as numpy does; the modes' functions take it by keyword."""
     if prim.elementwise or prim.nargs != 1:
         return fn
-    import inspect
-    names = list(inspect.signature(prim.vjps[0]).parameters)[3:]
+    names = prim.vjps[0].__code__.co_varnames[3:prim.vjps[0].__code__.co_argcount]
 
     def f(x, *meta, **kw):
-        if meta:
-            if len(meta) > len(names):
-                raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
-            kw = dict(zip(names, meta), **kw)
-        return fn(x, **kw)
+        if len(meta) > len(names):
+            raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
+        return fn(x, **dict(zip(names, meta), **kw)) if meta else fn(x, **kw)
     f.__name__ = prim.name
     return f
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import TracerError
 from .params import check_params, scalar_output
-from .primitives import NUMPY, TABLE, namespace, unbroadcast
+from .primitives import CONSTANT_PARTIALS, NUMPY, namespace, unbroadcast
 from .traced import Traced
 
 __all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make"]
@@ -81,7 +81,7 @@ class Tape:
         root = self.output if root is None else root
         # On numbers a constant partial (add: 1, sub: -1) is not multiplied in; SymPy keeps
         # the table's literal form.
-        consts = _CONSTANT if xp is NUMPY else {}
+        consts = CONSTANT_PARTIALS if xp is NUMPY else {}
         entries, bars, done = self.entries, {root: seed}, {}
         pop = bars.pop
         for i in range(root, -1, -1):
@@ -160,7 +160,7 @@ class Tape:
     def source(self):
         """The adjoint program this tape compiles to (``autodiff-compiled``): one primitive
         per line forward, then one cotangent per line backward."""
-        from .compiled import emit
+        from .codegen import emit
         params = {name: self.entries[i][3] for name, i in self.inputs.items()}
         return emit(self, params).source
 
@@ -183,20 +183,7 @@ def _times(ybar, d, out, args):
     return ybar * d
 
 
-def _constant_partials(prim):
-    """``(c_0, c_1, ...)`` when every partial of an elementwise row is a constant number
-    (add: 1, 1; sub: 1, -1; neg: -1), else None. Read off the table itself: a partial that
-    returns a float when handed opaque objects cannot depend on them."""
-    o = object()
-    try:
-        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
-    except Exception:
-        return None
-    return cs if all(c.__class__ is float for c in cs) else None
 
-
-_CONSTANT = {r.name: c for r in TABLE.values() if r.partials is not None
-             and (c := _constant_partials(r)) is not None}
 
 
 # --- the boxes: Python operators and namespace functions that record -----------------------

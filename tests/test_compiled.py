@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import diffcompare as dc
-from diffcompare import compiled, models, tracer
+from diffcompare import codegen, models, tracer
 
 
 def _both(f, params):
@@ -113,7 +113,7 @@ def test_a_long_chain_compiles_linearly():
             v = v * 1.0000001 + 0.0
         return v
     tape = tracer.record(chain, {"x": 1.0})
-    prog = compiled.emit(tape, {"x": 1.0})
+    prog = codegen.emit(tape, {"x": 1.0})
     assert prog.tape_length == 20_000
     value, g = prog.fn({"x": 1.0})
     assert g["x"] == pytest.approx(1.0000001 ** 10_000, rel=1e-12)
