@@ -29,8 +29,9 @@ live here too, so every mode can build its own namespace from the table without 
 another mode.
 
 Partials are written so that they do not cancel and do not multiply 0 by inf where the
-true value is finite: ``sigmoid: out * sigmoid(-x)`` (``out * (1 - out)`` is 0 for x > 37,
-true 4e-18 at x = 40), ``tanh: 1 / cosh(x)**2`` (``1 - out**2`` is 0 for x > 19; as cheap),
+true value is finite: ``sigmoid: 1 / (4 cosh(x/2)**2)`` (``out * (1 - out)`` is 0 for x > 37,
+true 4e-18 at x = 40; and a third of the cost of computing sigmoid(-x)), ``tanh: 1 / cosh(x)**2``
+(``1 - out**2`` is 0 for x > 19; as cheap),
 ``pow: y * x**(y-1)`` with 0 where ``y == 0`` (``x**0`` at 0 is 1, its slope 0, not 0 * inf).
 """
 from __future__ import annotations
@@ -45,7 +46,8 @@ import numpy as np
 
 from .errors import UnknownOpError
 
-__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace"]
+__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace",
+           "CONSTANT_PARTIALS"]
 
 
 @functools.cache
@@ -94,6 +96,7 @@ def _fast(math_fn, np_fn):
                 pass
         return np_fn(x)
     f.__name__ = np_fn.__name__
+    f.scalar, f.array = math_fn, np_fn          # for code generation (compiled.py)
     return f
 
 
@@ -117,9 +120,8 @@ def _pow(x, y):
 
 
 def _times0(a, b):
-    """``a * b``, but 0 where ``a`` is 0 whatever ``b`` is: a partial that is exactly zero
-    stays zero next to a factor that is inf (``0**-1``) or -inf (``log 0``). SymPy values
-    multiply plainly (the table's symbolic form)."""
+    """``a * b``, but 0 where ``a`` is 0 even if ``b`` is inf (``0**-1``) or -inf (``log 0``);
+    SymPy values multiply plainly (the table's symbolic form)."""
     if a.__class__ is float or isinstance(a, (int, np.floating)):
         return 0.0 if a == 0 else a * b
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
@@ -232,7 +234,7 @@ def _expand(ybar, x, axis, keepdims):
             ybar = np.expand_dims(ybar, axis)
     if x.__class__ is np.ndarray and (ybar.__class__ is np.ndarray or isinstance(ybar, float)):
         # A filled array, not np.broadcast_to's read-only view: cheaper to make.
-        g = np.empty(x.shape, np.result_type(ybar))
+        g = np.empty(x.shape, np.result_type(ybar, x))      # a float32 model's cotangent stays float32
         g[...] = ybar
         return g
     return np.broadcast_to(ybar, _shape(x))
@@ -396,7 +398,7 @@ ROWS = (
     P("tanh", _fast(math.tanh, np.tanh), lambda sp: sp.tanh,
       (lambda xp, out, x: _inverse_square(xp.cosh(x)),), show="tanh({0})"),
     P("sigmoid", _fast(_sigmoid_math, _sigmoid_np), lambda sp: (lambda x: 1 / (1 + sp.exp(-x))),
-      (lambda xp, out, x: out * xp.sigmoid(-x),), show="sigmoid({0})", domain=(-4.0, 4.0)),
+      (lambda xp, out, x: 0.25 * _inverse_square(xp.cosh(0.5 * x)),), show="sigmoid({0})", domain=(-4.0, 4.0)),
     P("sqrt", _fast(math.sqrt, np.sqrt), lambda sp: sp.sqrt, (lambda xp, out, x: _div(0.5, out),),
       show="sqrt({0})", domain=(0.1, 5.0)),
     P("abs", _fast(abs, np.abs), lambda sp: sp.Abs, (lambda xp, out, x: xp.sign(x),), show="|{0}|"),
@@ -435,6 +437,21 @@ del P
 TABLE = {row.name: row for row in ROWS}
 
 
+def _constant_partials(prim):
+    """``(c_0, c_1, ...)`` when every partial of a row is a constant (add: 1, 1; sub: 1, -1):
+    a partial that returns a float when handed opaque objects cannot depend on them."""
+    o = object()
+    try:
+        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
+    except Exception:
+        return None
+    return cs if all(c.__class__ is float for c in cs) else None
+
+
+CONSTANT_PARTIALS = {r.name: c for r in ROWS if r.partials is not None and (c := _constant_partials(r)) is not None}
+"""Rows whose partials are constants: the sweeps add the cotangent itself, not times 1."""
+
+
 # --- namespaces: a bag of functions, and the plain one over the table's primal column ------
 
 VOCABULARY = tuple(r.name for r in ROWS if r.name not in ("add", "sub", "mul", "div", "neg", "pow")) + ("name",)
@@ -469,15 +486,12 @@ def _keyword_metadata(prim, fn):
     ``xp.sum(a, 0)``), as numpy does; the modes' functions take it by keyword."""
     if prim.elementwise or prim.nargs != 1:
         return fn
-    import inspect
-    names = list(inspect.signature(prim.vjps[0]).parameters)[3:]
+    names = prim.vjps[0].__code__.co_varnames[3:prim.vjps[0].__code__.co_argcount]
 
     def f(x, *meta, **kw):
-        if meta:
-            if len(meta) > len(names):
-                raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
-            kw = dict(zip(names, meta), **kw)
-        return fn(x, **kw)
+        if len(meta) > len(names):
+            raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
+        return fn(x, **dict(zip(names, meta), **kw)) if meta else fn(x, **kw)
     f.__name__ = prim.name
     return f
 
