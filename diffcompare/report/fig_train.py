@@ -213,8 +213,9 @@ def second_order(records):
             kw = dict(lw=2 if r.extra["second_order"] else 1.3, ls="-" if r.extra["second_order"] else "--",
                       label=f"{r.extra['optimizer']}: {r.value:.6g}")
             cost = np.asarray(c["steps"]) + np.asarray(c["hvps"])
-            ax.plot(np.maximum(cost, 1), excess, **kw)
-            ax2.plot(np.maximum(c["seconds"], 1e-4), excess, **kw)
+            done = cost > 0          # the start (no work yet) has no place on a log axis
+            ax.plot(cost[done], excess[done], **kw)
+            ax2.plot(np.asarray(c["seconds"])[done], excess[done], **kw)
         ax.set_xscale("log")
         ax2.set_xscale("log")
         _axes(ax, "gradient evaluations + Hessian-vector products", "loss − best (floor 1e-16)",
