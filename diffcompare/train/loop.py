@@ -427,7 +427,8 @@ def _result(run, prob, grads, params, info, epochs_done, bs):
     rows = run.history.rows()
     curve = {name: [r[j] for r in rows] for j, name in enumerate(("epoch", "loss", "steps", "hvps", "seconds"))}
     steps = run.steps.rows()
-    res = TrainResult(params, curve["loss"][-1], curve["loss"], [r[1] for r in steps], run.method,
+    # the loss at the params returned: scipy may return a point other than its last iterate
+    res = TrainResult(params, _full_loss(prob.model, params), curve["loss"], [r[1] for r in steps], run.method,
                       run.opt.name, run.lr, epochs_done, run.t, bs, seconds, trajectory=run.trajectory,
                       info=info, curve=curve, step_index=[r[0] for r in steps])
     if prob.classification:
