@@ -10,9 +10,8 @@ import pytest
 from diffcompare import api, models
 from diffcompare.cli import main
 from diffcompare.errors import BadOptionError, UnknownNameError
-from diffcompare.train import History, loop, problem, train
+from diffcompare.train import History, TrainingBudgetError, TrainingDivergedError, loop, problem, train
 from diffcompare.train.data import Problem, load_digits
-from diffcompare.train.loop import TrainingBudgetError, TrainingDivergedError
 
 W_LS = 1.004690831556503      # Σxy/Σx² on the lecture's table
 EXACT = list(api.EXACT_METHODS)

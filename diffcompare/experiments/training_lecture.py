@@ -18,8 +18,7 @@ import numpy as np
 
 from .. import api, models
 from ..namespaces import NUMPY
-from ..train import optimizers
-from ..train.loop import TrainingDivergedError, train
+from ..train import TrainingDivergedError, optimizers, train
 from .training_common import LS_REF, loss_least_squares, record, w_least_squares
 
 __all__ = ["smallest_perceptron", "lr_sweep", "literal_update", "W_FINAL", "W_ERROR",
