@@ -105,11 +105,11 @@ class Tape:
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
                         a = args[k]
                         if g.__class__ is not np.ndarray or a.__class__ is not np.ndarray or g.shape != a.shape:
-                            g = unbroadcast(g, a)
+                            g = unbroadcast(g, a, xp)
                     bars[p] = bars[p] + g if p in bars else g
             elif prim.vjps is not None:              # structural: explicit vjp
                 for k, p in links:
-                    g = prim.vjps[k](ybar, out, *args, **kw) if kw else prim.vjps[k](ybar, out, *args)
+                    g = prim.vjps[k](xp, ybar, out, *args, **kw) if kw else prim.vjps[k](xp, ybar, out, *args)
                     bars[p] = bars[p] + g if p in bars else g
             # else: no gradient (step, sign) -- the cotangent stops here
         return done
