@@ -378,7 +378,7 @@ def _getitem_jvp(xdots, out, x, index):
 def _scatter(g, index, shape):
     """A zero array of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate):
     the cotangent of ``x[index]``."""
-    dt = np.result_type(g) if np.result_type(g) != object else object
+    dt = np.result_type(g)
     z = np.zeros(shape, dtype=dt)
     np.add.at(z, index, g)
     return z
