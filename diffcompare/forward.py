@@ -16,11 +16,13 @@ entry that does not depend on its direction gives 0. Finite passes (nearly all) 
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .errors import BadOptionError, BadParamsError
 from .params import Layout, check_params, scalar_output
-from .primitives import NUMPY, namespace
+from .primitives import CONSTANT_PARTIALS, NUMPY, namespace
 from .traced import Traced
 
 __all__ = ["Dual", "FORWARD", "make", "jvp", "CHUNK", "TANGENT_BYTES"]
@@ -49,22 +51,41 @@ def _finite(d):
 
 
 def apply(prim, *args, **kw):
+    """``prim`` applied to values some of which are dual: the primal, and its tangent."""
     vals = [a.value if a.__class__ is Dual else a for a in args]
-    out = prim.impl(*vals, **kw)
-    duals = [(k, a) for k, a in enumerate(args) if a.__class__ is Dual]
-    if not duals:
+    return tangent(prim, prim.impl(*vals, **kw), vals, args, kw)
+
+
+def tangent(prim, out, vals, args, kw):
+    """The dual of ``out = prim(*vals, **kw)`` (already computed) from the args' tangents."""
+    first = None
+    for a in args:
+        if a.__class__ is Dual:
+            first = a
+            break
+    if first is None:
         return out
-    n = duals[0][1].tangent.shape[0]
-    full = (n,) + np.shape(out)
-    masked = duals[0][1].mask is not None
+    n = first.tangent.shape[0]
+    shape = out.shape if out.__class__ is np.ndarray else np.shape(out)
+    full = (n,) + shape
+    masked = first.mask is not None
     if prim.partials is None and prim.vjps is None:          # no gradient
         return Dual(out, np.zeros(full), np.zeros(full, bool) if masked else None)
     mask = None
     if prim.elementwise:
-        ydot = None
-        for k, a in duals:
-            d = prim.partials[k](NUMPY, out, *vals)
-            t = d * _align(a.tangent, vals[k], out)
+        ydot, consts = None, CONSTANT_PARTIALS.get(prim.name)
+        for k, a in enumerate(args):
+            if a.__class__ is not Dual:
+                continue
+            t = a.tangent
+            if t.ndim - 1 != len(shape):
+                t = _align(t, vals[k], out)
+            if consts is not None and consts[k] in (1.0, -1.0):     # add, sub, neg: no product
+                d = consts[k]
+                t = t if d == 1.0 else -t
+            else:
+                d = prim.partials[k](NUMPY, out, *vals)
+                t = d * t
             if masked:
                 m = _align(a.mask, vals[k], out)
                 if not _finite(d):
@@ -77,9 +98,10 @@ def apply(prim, *args, **kw):
             mask = np.broadcast_to(mask, full)
     else:
         xdots, masks = [None] * len(args), [None] * len(args)
-        for k, a in duals:
-            xdots[k] = a.tangent
-            masks[k] = a.mask.astype(float) if masked else None
+        for k, a in enumerate(args):
+            if a.__class__ is Dual:
+                xdots[k] = a.tangent
+                masks[k] = a.mask.astype(float) if masked else None
         ydot = prim.jvp(xdots, out, *vals, **kw)
         if masked:                       # the row's own jvp, over ones: where anything flows
             ones = [np.ones(np.shape(v)) if isinstance(v, np.ndarray) else 1.0 for v in vals]
@@ -94,7 +116,7 @@ def _binary(prim, reflected):
 
 
 Dual.install(_binary, lambda prim, x, kw: apply(prim, x, **(kw or {})))
-FORWARD = namespace("FORWARD", lambda prim: lambda *args, **kw: apply(prim, *args, **kw))
+FORWARD = namespace("FORWARD", lambda prim: functools.partial(apply, prim))
 
 
 def chunk_size(params, chunk=CHUNK, limit=TANGENT_BYTES):

@@ -79,9 +79,9 @@ class Tape:
         The partials are evaluated in namespace ``xp`` (SYMPY on a tape recorded over SymPy
         values builds the derivative as an expression DAG)."""
         root = self.output if root is None else root
-        # On numbers a constant partial (add: 1, sub: -1) is not multiplied in; SymPy keeps
-        # the table's literal form.
-        consts = CONSTANT_PARTIALS if xp is NUMPY else {}
+        # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
+        # numbers; SymPy keeps the table's literal form.
+        consts = {} if getattr(xp, "__name__", "") == "SYMPY" else CONSTANT_PARTIALS
         entries, bars, done = self.entries, {root: seed}, {}
         pop = bars.pop
         for i in range(root, -1, -1):
