@@ -33,9 +33,11 @@ def test_against_a_50_digit_sympy_hessian(name):
     p = m.params
     ref = _sympy_hessian(m, p)
     assert _rel(dc.hessian(m, "autodiff")(p), ref) <= 1e-14
-    for method in ("central-grad", "richardson-grad", "richardson"):
-        assert _rel(dc.hessian(m, method)(p), ref) <= (1e-9 if name != "logistic_map" else 1e-7), method
-    assert _rel(dc.hessian(m, "central")(p), ref) <= 1e-6        # ~ u^(1/2): half the digits
+    big = name == "logistic_map"                # its derivatives grow like 2^n: more truncation
+    for method in ("central-grad", "richardson-grad"):       # differences of the exact gradient
+        assert _rel(dc.hessian(m, method)(p), ref) <= (1e-9 if not big else 1e-7), method
+    assert _rel(dc.hessian(m, "richardson")(p), ref) <= (1e-8 if not big else 1e-6)
+    assert _rel(dc.hessian(m, "central")(p), ref) <= (1e-6 if not big else 1e-4)   # ~ u^(1/2)
 
 
 @pytest.mark.parametrize("name", ["mlp", "mlp4", "softplus_chain"])
