@@ -24,6 +24,7 @@ import sys
 import numpy as np
 
 from .errors import BadParamsError, DiffcompareError
+from .params import check_params
 
 __all__ = ["UserCodeError", "load_callable", "load_object", "load_params"]
 
@@ -89,24 +90,17 @@ def _has_bool(v):
 
 
 def _value(name, v, where):
-    """One params entry -> float or float64 array, or a BadParamsError naming it."""
+    """One params entry -> float or array, or a BadParamsError naming it (the checks are
+    ``params.check_params``'s, plus booleans inside lists, which numpy would read as 1)."""
     label = f"{where}: {name!r}" if name is not None else where
     if _has_bool(v) or (isinstance(v, np.ndarray) and v.dtype.kind == "b"):
         raise BadParamsError(f"{label} holds a boolean (true/false), not a number")
-    if v is None or isinstance(v, (str, dict)):
-        raise BadParamsError(f"{label} must be a number or a (nested) list of numbers, got {type(v).__name__}")
-    try:
-        a = np.asarray(v)
-    except ValueError:
-        raise BadParamsError(f"{label} is ragged: its rows have different lengths") from None
-    if a.dtype.kind not in "iuf":
-        raise BadParamsError(f"{label} must hold numbers only (got dtype {a.dtype})")
-    if a.size == 0:
+    if (isinstance(v, list) and not v) or (isinstance(v, np.ndarray) and v.size == 0):
         raise BadParamsError(f"{label} is empty")
-    a = a.astype(np.float64) if a.dtype.kind in "iu" else a
-    if not np.all(np.isfinite(a)):
-        raise BadParamsError(f"{label} holds a NaN or inf")
-    return float(a) if a.ndim == 0 else a
+    try:
+        return check_params({str(name): v})[str(name)]
+    except BadParamsError as e:
+        raise BadParamsError(f"{where}: {e}") from None
 
 
 def load_params(source):

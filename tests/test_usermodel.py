@@ -62,8 +62,8 @@ def test_load_params_formats_and_refusals(here):
     assert np.allclose(load_params("a.npy"), [0, 1, 2])
     assert np.allclose(load_params("gcmod:POINT"), [0.1, 0.2])
     for body, text in (({"w": True}, "boolean"), ({"w": [1, True]}, "boolean"), ({"w": [[1, 2], [3]]}, "ragged"),
-                       ({"w": "x"}, "number"), ({"w": [1, "a"]}, "numbers only"), ({}, "no params"),
-                       ({"w": None}, "number"), ([], "empty")):
+                       ({"w": "x"}, "float or an array"), ({"w": [1, "a"]}, "real numbers"), ({}, "no params"),
+                       ({"w": None}, "float or an array"), ([], "empty")):
         (here / "bad.json").write_text(json.dumps(body))
         with pytest.raises(BadParamsError, match=text):
             load_params("bad.json")
