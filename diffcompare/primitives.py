@@ -204,7 +204,7 @@ def _map1(f):
 # jvps carry a leading axis of directions on the tangents.
 
 def _shape(x):
-    return getattr(x, "shape", ())
+    return x.shape if x.__class__ is np.ndarray else getattr(x, "shape", ())
 
 
 def unbroadcast(g, x, xp=None):
@@ -331,7 +331,7 @@ def _mean_vjp(xp, ybar, out, x, axis=None, keepdims=False):
 
 
 def _size(x):
-    return int(np.prod(_shape(x)))
+    return math.prod(_shape(x))
 
 
 def _lse_vjp(xp, ybar, out, x, axis=None, keepdims=False):
