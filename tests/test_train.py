@@ -113,7 +113,8 @@ def test_digits_mlp_reaches_95_percent():
                                     ({"history": "some"}, BadOptionError),
                                     ({"max_seconds": 0}, BadOptionError),
                                     ({"max_seconds": "10"}, BadOptionError),
-                                    ({"method_options": {"h": 1e-3}}, BadOptionError)])
+                                    ({"method_options": {"h": 1e-3}}, BadOptionError),
+                                    ({"optimizer": "newton-cg", "hvp": "nope"}, BadOptionError)])
 def test_bad_input_is_a_typed_error(kw, err):
     with pytest.raises(err):
         train(**kw)
@@ -162,7 +163,8 @@ def test_cli_digits_json_has_test_accuracy(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv", [["--model", "nope"], ["--data", "nope"], ["--optimizer", "nope"],
                                   ["--grad", "nope"], ["--lr", "0"], ["--lr", "-0.5"],
-                                  ["--set", "nope"], ["--lr", "10"]])
+                                  ["--set", "nope"], ["--lr", "10"], ["--hvp", "nope"],
+                                  ["--max-seconds", "0"]])
 def test_cli_bad_input_one_line_exit_2_nothing_written(argv, tmp_path, capsys):
     assert main(["train", *argv, "--out", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
@@ -183,7 +185,7 @@ def test_cli_divergence_in_a_subprocess_one_line_naming_the_step(tmp_path):
 
 def test_cli_newton_cg_on_the_lecture_mlp(capsys, tmp_path):
     assert main(["train", "--model", "mlp4", "--optimizer", "trust-ncg", "--epochs", "30", "--json",
-                 "--no-plot", "--out", str(tmp_path)]) == 0
+                 "--hvp", "autodiff", "--no-plot", "--out", str(tmp_path)]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["info"]["hvps"] > d["epochs"] > 5 and d["loss"] < 0.0105 < d["history"][0]
 

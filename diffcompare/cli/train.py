@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import api
 from ..errors import BadOptionError
+from ..hessian import HESSIAN_METHODS
 from ..options import parse_settings
 from ..train import DATA, DEFAULT_MAX_SECONDS, TRAINABLE, train
 from ..train.optimizers import OPTIMIZERS, check_lr
@@ -24,6 +25,8 @@ def add_arguments(p):
     p.add_argument("--grad", default="autodiff", metavar="METHOD",
                    help=f"gradient method: {', '.join(api.METHODS)}")
     p.add_argument("--optimizer", default="gd", help=f"optimizer: {', '.join(OPTIMIZERS)}")
+    p.add_argument("--hvp", default="autodiff", metavar="METHOD",
+                   help=f"Hessian-vector products for newton-cg and trust-ncg: {', '.join(HESSIAN_METHODS)}")
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training data (default: 100 lecture, 30 digits; "
                         "lbfgs, newton-cg, trust-ncg: iterations)")
@@ -89,7 +92,7 @@ def run(args):
     with _progress(label, args.progress_every) as progress:
         res = train(args.model, args.data, method=args.grad, optimizer=args.optimizer,
                     epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
-                    progress=progress, blas_threads=args.blas_threads or None,
+                    progress=progress, blas_threads=args.blas_threads or None, hvp=args.hvp,
                     max_seconds=None if math.isinf(args.max_seconds) else args.max_seconds, **opts)
     out = res.as_dict()
     out.update(model=args.model, data=args.data)

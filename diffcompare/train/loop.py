@@ -19,7 +19,8 @@ re-runs the model on each call, so ONE gradient function over "the current batch
 all steps; ``symbolic`` differentiates (and compiles) once in its ``make``, with the data it
 saw then, so it gets one gradient function per distinct batch (cached) -- never a stale
 batch. The Newton optimizers also need a Hessian-vector product of the full-batch loss:
-``hvp(params, v) -> dict``, by default autograd's (forward-over-reverse).
+``hvp`` names a second-derivative method of ``dc.hvp`` (default ``autodiff``: our tracer's
+forward-over-reverse, from the same table rows) or is a callable ``hvp(params, v) -> dict``.
 
 Computation only: nothing is printed. ``progress(what, done, total)`` (the experiments'
 protocol; ``done``/``total`` count steps, or scipy iterations) is called at most every
@@ -35,6 +36,8 @@ import numpy as np
 
 from .. import api
 from ..errors import BadOptionError, BadParamsError
+from ..hessian import HESSIAN_METHODS
+from ..hessian import hvp as hessian_vector_product
 from ..namespaces import NUMPY
 from ..params import Layout
 from . import optimizers
@@ -229,16 +232,16 @@ class _Run:
 
 def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", epochs=None,
           lr=None, batch_size=None, seed=0, params=None, progress=None, record_trajectory=False,
-          method_options=None, history="full", hvp=None, tol=None, max_seconds=DEFAULT_MAX_SECONDS,
+          method_options=None, history="full", hvp="autodiff", tol=None, max_seconds=DEFAULT_MAX_SECONDS,
           blas_threads=None, **model_options):
     """Train ``prob`` (a ``Problem`` or a trainable catalogue model name bound to ``data``)
     with gradients from ``method`` and ``optimizer``; returns a ``TrainResult``.
 
-    ``hvp(params, v)``: the Hessian-vector product of the full training loss for the Newton
-    optimizers (default: autograd's); ``tol``: the scipy optimizers' stopping tolerance (None:
-    scipy's default). ``max_seconds``: refuse a run estimated to take longer
-    (None: no limit). ``blas_threads``: cap BLAS threads during the run (None: leave BLAS
-    alone).
+    ``hvp``: the Hessian-vector product of the full training loss for the Newton optimizers,
+    a method of ``dc.hvp`` (default ``autodiff``) or a callable ``hvp(params, v) -> dict``.
+    ``tol``: the scipy optimizers' stopping tolerance (None: scipy's default).
+    ``max_seconds``: refuse a run estimated to take longer (None: no limit).
+    ``blas_threads``: cap BLAS threads during the run (None: leave BLAS alone).
 
     Raises ``UnknownNameError`` (model, data, method, optimizer), ``BadOptionError`` (lr <= 0,
     epochs < 1, a bad batch size) before any work, ``TrainingBudgetError`` for a run past its
@@ -252,10 +255,13 @@ def train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd", 
                       record_trajectory, method_options or {}, history, hvp, tol, max_seconds, model_options)
 
 
-def _check_options(prob, epochs, history, max_seconds):
+def _check_options(prob, epochs, history, max_seconds, hvp):
     epochs = DEFAULT_EPOCHS.get(prob.data, 100) if epochs is None else epochs
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise BadOptionError(f"epochs must be an integer >= 1, got {epochs!r}")
+    if not callable(hvp) and hvp not in HESSIAN_METHODS:
+        raise BadOptionError(f"hvp must be a second-derivative method ({', '.join(HESSIAN_METHODS)}) "
+                             f"or a function hvp(params, v), got {hvp!r}")
     if history not in ("full", "batch_mean"):
         raise BadOptionError(f"history must be 'full' or 'batch_mean', got {history!r}")
     if max_seconds is not None and (not isinstance(max_seconds, (int, float)) or isinstance(max_seconds, bool)
@@ -270,7 +276,7 @@ def _train(prob, data, method, optimizer, epochs, lr, batch_size, seed, params, 
     api.backend(method, mopts)               # an unknown method or option fails before any work
     if not isinstance(prob, Problem):
         prob = make_problem(prob, data, seed=seed, **model_options)
-    epochs = _check_options(prob, epochs, history_mode, max_seconds)
+    epochs = _check_options(prob, epochs, history_mode, max_seconds, hvp)
     lr = optimizers.check_lr(DEFAULT_LR.get((prob.data, opt.name), opt.default_lr) if lr is None else lr)
     bs = _resolve_batch(opt, prob, batch_size)
     params = prob.model.init(seed) if params is None else dict(params)
@@ -324,8 +330,8 @@ def _first_order(run, prob, grads, params, bs, seed, history_mode, layout):
 
 def _scipy(run, prob, grads, params, hvp, tol, layout):
     full, epoch = grads(None), [0]
-    if run.opt.needs_hvp and hvp is None:
-        hvp = optimizers.autograd_hvp(prob.model)
+    if not callable(hvp):
+        hvp = hessian_vector_product(prob.model, method=hvp)
 
     def vg(p):
         run.t += 1
@@ -343,8 +349,7 @@ def _scipy(run, prob, grads, params, hvp, tol, layout):
             run.trajectory.append(layout.flatten(p))
         run.tick(epoch[0], loss)
 
-    params, res = optimizers.minimize(run.opt, vg, params, run.epochs, callback,
-                                      hvp=counted_hvp if hvp is not None else None, tol=tol)
+    params, res = optimizers.minimize(run.opt, vg, params, run.epochs, callback, hvp=counted_hvp, tol=tol)
     run.tick(epoch[0], run.history.last[1], final=True)
     info = {"scipy_message": str(res.message), "scipy_nit": int(res.nit), "scipy_nfev": int(res.nfev),
             "hvps": run.hvps}

@@ -28,7 +28,7 @@ from ..errors import BadOptionError, UnknownNameError
 from ..params import Layout
 
 __all__ = ["Optimizer", "OPTIMIZERS", "get", "minimize", "gd", "sgd", "minibatch", "schedule",
-           "momentum", "adagrad", "adadelta", "adam", "lbfgs", "newton_cg", "trust_ncg", "check_lr", "autograd_hvp"]
+           "momentum", "adagrad", "adadelta", "adam", "lbfgs", "newton_cg", "trust_ncg", "check_lr"]
 
 
 @dataclass(frozen=True)
@@ -158,21 +158,6 @@ def check_lr(lr):
             or lr <= 0:
         raise BadOptionError(f"the learning rate must be a finite number > 0, got {lr!r}")
     return float(lr)
-
-
-def autograd_hvp(f):
-    """``hvp(params, v) -> dict`` of ``f(params, xp)`` by HIPS autograd: reverse over reverse,
-    the gradient of <grad f, v> -- one gradient-sized extra sweep, no Hessian formed."""
-    import autograd
-    import autograd.numpy as anp
-
-    from ..namespaces import AUTOGRAD
-    g = autograd.grad(lambda p: f(p, AUTOGRAD))
-
-    def hvp(params, v):
-        dot = autograd.grad(lambda p: sum(anp.sum(gk * v[k]) for k, gk in g(p).items()))
-        return dot(params)
-    return hvp
 
 
 def minimize(opt, value_and_grad, params, maxiter, callback=None, hvp=None, tol=None):

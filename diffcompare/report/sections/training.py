@@ -193,9 +193,10 @@ def _second(rs):
             c = cost[o].value
             parts.append(f"{o} {r.value:.6g} ("
                          + (f"target after {c} gradients + HVPs" if c is not None else "target not reached")
-                         + f", {fmt_s(t[o].value)} [{fmt_s(t[o].lo)}–{fmt_s(t[o].hi)}])")
+                         + f", {fmt_s(t[o].value)} CPU [{fmt_s(t[o].lo)}–{fmt_s(t[o].hi)}])")
         out.append(f"Second order on {model} (best loss {best.value:.6g}; target: "
-                   f"{next(iter(cost.values())).reference}): " + "; ".join(parts) + ".")
+                   f"{next(iter(cost.values())).reference}; CPU time per run, median [min–max]): "
+                   + "; ".join(parts) + ".")
     return out
 
 
