@@ -5,9 +5,10 @@ Every method is a backend ``make(f, params, **options) -> call`` with
 differentiation and lambdify, for instance) so setup time is measured apart from call time.
 
 A ``GradFn`` validates the params' structure (names, shapes, dtypes) once and re-validates
-only when it changes; on later calls it checks what costs nothing -- the same names and
-shapes -- and looks for non-finite params only when the result is not finite (a NaN or inf
-param shows in the value; if it does, the error names the param).
+only when it changes, and looks for non-finite params only when the result is not finite (a
+NaN or inf param shows in the value; if it does, the error names the param). A backend
+whose ``call`` is marked ``validated`` (the tracer, the compiled program) checks params and
+shapes its results itself, so after the first call ``GradFn`` only times it.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import time
 
 import numpy as np
 
-from . import forward, numerical, reference, tracer
+from . import compiled, forward, numerical, reference, tracer
 from .errors import BadOptionError, BadParamsError, TracerError, UnknownNameError
 from .params import check_params, like, scalar_output
 
@@ -38,6 +39,7 @@ def _symbolic_options():
 _BACKENDS = {
     "autodiff": (tracer.make, {}),
     "autodiff-forward": (forward.make, {}),
+    "autodiff-compiled": (compiled.make, {}),
     "symbolic": (_symbolic, {}),
     "forward": (numerical.make, {"scheme": "forward"}),
     "backward": (numerical.make, {"scheme": "backward"}),
@@ -48,7 +50,7 @@ _BACKENDS = {
     "autograd": (reference.make, {}),
 }
 METHODS = tuple(_BACKENDS)
-EXACT_METHODS = ("autodiff", "autodiff-forward", "symbolic", "autograd")
+EXACT_METHODS = ("autodiff", "autodiff-forward", "autodiff-compiled", "symbolic", "autograd")
 FD_METHODS = ("forward", "backward", "central", "five-point", "complex-step", "richardson")
 
 
@@ -82,7 +84,7 @@ class GradFn:
             raise BadParamsError(f"f must be a function f(params, xp), got {type(f).__name__}")
         self.f, self.method, self.options, self.with_value = f, method, options, with_value
         self._make, self._fixed = backend(method, options)
-        self._key = self._call = self._template = None
+        self._key = self._call = self._fast = self._stats = None
         self.info = {"method": method}
 
     def prepare(self, params):
@@ -99,17 +101,29 @@ class GradFn:
         return params
 
     def __call__(self, params):
+        fast = self._fast
+        if fast is not None:
+            t0 = time.perf_counter()
+            value, grads, stats = fast(params)
+            info = self.info
+            info["call_s"] = time.perf_counter() - t0
+            if stats is not self._stats:             # a backend that keeps one stats dict
+                info.update(stats)
+            return (value, grads) if self.with_value else grads
         params = self.prepare(params)
         t0 = time.perf_counter()
         value, grads, stats = _guard(self._call)(params)
         self.info["call_s"] = time.perf_counter() - t0
         if stats:
             self.info.update(stats)
+        self._stats = stats
         scalar_output(value)
         value = float(np.real(value))
         if value - value != 0.0:                     # nan or inf: was a param to blame?
             check_params(params)
         grads = like(grads, params)
+        if getattr(self._call, "validated", False):
+            self._fast = _guard(self._call)
         return (value, grads) if self.with_value else grads
 
 

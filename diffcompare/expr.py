@@ -49,7 +49,7 @@ import numpy as np
 from .errors import BadParamsError, ExprError
 from .primitives import NUMPY, TABLE, VOCABULARY
 
-__all__ = ["parse", "Expression", "parse_values", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
+__all__ = ["parse", "Expression", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
            "MAX_EXPONENT", "MAX_CONSTANT_BITS"]
 
 MAX_LENGTH = 2000          # characters
@@ -448,44 +448,3 @@ def parse(text):
         raise ExprError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     p.parse()
     return Expression(text, p.code, p.names)
-
-
-_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def parse_values(items, names=None):
-    """``["w=0.5,x=2", "b=0.1"]`` -> ``{"w": 0.5, "x": 2.0, "b": 0.1}``: plain decimal
-    numbers read with ``float()``, never evaluated. With ``names``, every name must get a
-    value and no other name may."""
-    if isinstance(items, str):
-        items = [items]
-    values = {}
-    for item in items:
-        for part in item.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            key, sep, val = part.partition("=")
-            key, val = key.strip(), val.strip()
-            if not sep or not _NAME.fullmatch(key) or not key.isascii():
-                raise BadParamsError(f"expected NAME=NUMBER, got {part!r}")
-            if not _VALUE.fullmatch(val):
-                raise BadParamsError(f"the value of {key} must be a plain decimal number, got {val!r}")
-            v = float(val)
-            if not math.isfinite(v):
-                raise BadParamsError(f"the value of {key} ({val}) is not a finite float")
-            if key in values:
-                raise BadParamsError(f"{key} is given twice")
-            values[key] = v
-    if names is not None:
-        missing = [n for n in names if n not in values]
-        if missing:
-            example = ",".join(f"{n}=1.0" for n in missing)
-            raise BadParamsError(f"no value for {', '.join(missing)}: every name in the "
-                                 f"expression needs one (e.g. --at {example})")
-        extra = [k for k in values if k not in names]
-        if extra:
-            raise BadParamsError(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not "
-                                 f"in the expression (its names: {', '.join(names) or 'none'})")
-        values = {n: values[n] for n in names}
-    return values

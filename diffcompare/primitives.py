@@ -29,8 +29,9 @@ live here too, so every mode can build its own namespace from the table without 
 another mode.
 
 Partials are written so that they do not cancel and do not multiply 0 by inf where the
-true value is finite: ``sigmoid: out * sigmoid(-x)`` (``out * (1 - out)`` is 0 for x > 37,
-true 4e-18 at x = 40), ``tanh: 1 / cosh(x)**2`` (``1 - out**2`` is 0 for x > 19; as cheap),
+true value is finite: ``sigmoid: 1 / (4 cosh(x/2)**2)`` (``out * (1 - out)`` is 0 for x > 37,
+true 4e-18 at x = 40; and a third of the cost of computing sigmoid(-x)), ``tanh: 1 / cosh(x)**2``
+(``1 - out**2`` is 0 for x > 19; as cheap),
 ``pow: y * x**(y-1)`` with 0 where ``y == 0`` (``x**0`` at 0 is 1, its slope 0, not 0 * inf).
 """
 from __future__ import annotations
@@ -45,7 +46,8 @@ import numpy as np
 
 from .errors import UnknownOpError
 
-__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace"]
+__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace",
+           "CONSTANT_PARTIALS"]
 
 
 @functools.cache
@@ -94,6 +96,7 @@ def _fast(math_fn, np_fn):
                 pass
         return np_fn(x)
     f.__name__ = np_fn.__name__
+    f.scalar, f.array = math_fn, np_fn          # for code generation (compiled.py)
     return f
 
 
@@ -117,9 +120,8 @@ def _pow(x, y):
 
 
 def _times0(a, b):
-    """``a * b``, but 0 where ``a`` is 0 whatever ``b`` is: a partial that is exactly zero
-    stays zero next to a factor that is inf (``0**-1``) or -inf (``log 0``). SymPy values
-    multiply plainly (the table's symbolic form)."""
+    """``a * b``, but 0 where ``a`` is 0 even if ``b`` is inf (``0**-1``) or -inf (``log 0``);
+    SymPy values multiply plainly (the table's symbolic form)."""
     if a.__class__ is float or isinstance(a, (int, np.floating)):
         return 0.0 if a == 0 else a * b
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
@@ -195,20 +197,30 @@ def _map1(f):
     return lambda x: uf(x) if isinstance(x, np.ndarray) else f(x)
 
 
-# --- structural vjps ---------------------------------------------------------------------
+# --- structural rules: vjps written against xp, so every mode runs them ------------------
+# A structural vjp is ``fn(xp, ybar, out, *args, **kw)``, written with ``xp`` functions and
+# Python operators only: on numbers it is the reverse sweep, on dual numbers (xp = FORWARD)
+# it is forward-over-reverse (Hessian-vector products), on source fragments it is code.
+# jvps carry a leading axis of directions on the tangents.
 
 def _shape(x):
-    return getattr(x, "shape", ())
+    return x.shape if x.__class__ is np.ndarray else getattr(x, "shape", ())
 
 
-def unbroadcast(g, x):
+def unbroadcast(g, x, xp=None):
     """Sum a cotangent ``g`` back to the shape of argument ``x`` -- the ONE place where
-    broadcasting is undone in the reverse pass."""
+    broadcasting is undone in the reverse pass (numbers directly; other values through
+    ``xp.sum``)."""
     xs = _shape(x)
     gs = _shape(g)
     if gs == xs:
         return g
     lead = len(gs) - len(xs)
+    if g.__class__ is not np.ndarray and xp is not None:      # a dual number, source, ...
+        if lead > 0:
+            g = xp.sum(g, axis=tuple(range(lead)))
+        axes = tuple(i for i, n in enumerate(xs) if n == 1 and _shape(g)[i] != 1)
+        return xp.sum(g, axis=axes, keepdims=True) if axes else g
     if lead > 0:
         g = np.add.reduce(g, axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
         if lead == 1 and g.shape == xs and xs:                # a bias: done
@@ -221,49 +233,67 @@ def unbroadcast(g, x):
     return g
 
 
-def _expand(ybar, x, axis, keepdims):
+def _kept(shape, axis):
+    """The shape of a reduction over ``axis`` with keepdims."""
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand(xp, ybar, x, axis, keepdims):
     """Broadcast the cotangent of a reduction back over the reduced axes."""
     if axis is not None and not keepdims:
-        if ybar.__class__ is np.ndarray and x.__class__ is np.ndarray:
-            axes = axis if isinstance(axis, tuple) else (axis,)
-            axes = {a % x.ndim for a in axes}
-            ybar = ybar.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
-        else:
-            ybar = np.expand_dims(ybar, axis)
-    if x.__class__ is np.ndarray and (ybar.__class__ is np.ndarray or isinstance(ybar, float)):
-        # A filled array, not np.broadcast_to's read-only view: cheaper to make.
-        g = np.empty(x.shape, np.result_type(ybar))
-        g[...] = ybar
-        return g
-    return np.broadcast_to(ybar, _shape(x))
+        ybar = xp.reshape(ybar, _kept(_shape(x), axis))
+    return xp.broadcast_to(ybar, _shape(x))
 
 
-def _is_matrix(a):
-    return a.__class__ is np.ndarray and a.ndim == 2
+def _broadcast_to(x, shape):
+    # A filled array, not np.broadcast_to's read-only view: cheaper to make, and writable.
+    g = np.empty(shape, np.result_type(x))
+    g[...] = x
+    return g
 
 
-def _matmul_vjp_a(ybar, out, a, b):
-    if _is_matrix(a) and _is_matrix(b):                     # the common case, directly
+def _broadcast_jvp(xdots, out, x, shape):
+    (d,) = xdots
+    d = d.reshape((d.shape[0],) + (1,) * (len(shape) - np.ndim(x)) + _shape(x))
+    return np.broadcast_to(d, (d.shape[0],) + tuple(shape))
+
+
+def _swap(xp, a):
+    """``a`` with its last two axes swapped (``.T`` of a matrix)."""
+    n = len(_shape(a))
+    return xp.transpose(a, axes=tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _column(xp, v):
+    return xp.reshape(v, _shape(v) + (1,))
+
+
+def _matmul_vjp_a(xp, ybar, out, a, b):
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 2 and nb == 2:                                   # the common case, directly
         return ybar @ b.T
-    ybar = np.asarray(ybar)
-    if np.ndim(b) == 1:                                     # out[..., i] = sum_k a[..., i, k] b[k]
-        return unbroadcast(ybar[..., None] * b, a)
-    if np.ndim(a) == 1:                                     # out[..., j] = sum_k a[k] b[..., k, j]
-        return unbroadcast((ybar[..., None, :] @ np.swapaxes(b, -1, -2))[..., 0, :], a)
-    return unbroadcast(ybar @ np.swapaxes(b, -1, -2), a)
+    if nb == 1:                                               # out[..., i] = sum_k a[..., i, k] b[k]
+        return unbroadcast(_column(xp, ybar) * b, a, xp)
+    if na == 1:                                               # out[..., j] = sum_k a[k] b[..., k, j]
+        g = b @ _column(xp, ybar)
+        return unbroadcast(xp.reshape(g, _shape(g)[:-1]), a, xp)
+    return unbroadcast(ybar @ _swap(xp, b), a, xp)
 
 
-def _matmul_vjp_b(ybar, out, a, b):
-    if _is_matrix(a) and _is_matrix(b):
+def _matmul_vjp_b(xp, ybar, out, a, b):
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 2 and nb == 2:
         return a.T @ ybar
-    ybar = np.asarray(ybar)
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
-        return unbroadcast(ybar * a, b)
-    if np.ndim(b) == 1:
-        return unbroadcast((np.swapaxes(a, -1, -2) @ ybar[..., None])[..., 0], b)
-    if np.ndim(a) == 1:
-        return unbroadcast(a[:, None] * ybar[..., None, :], b)
-    return unbroadcast(np.swapaxes(a, -1, -2) @ ybar, b)
+    if na == 1 and nb == 1:
+        return unbroadcast(ybar * a, b, xp)
+    if nb == 1:
+        g = _swap(xp, a) @ _column(xp, ybar)
+        return unbroadcast(xp.reshape(g, _shape(g)[:-1]), b, xp)
+    if na == 1:
+        ys = _shape(ybar)
+        return unbroadcast(_column(xp, a) * xp.reshape(ybar, ys[:-1] + (1, ys[-1])), b, xp)
+    return unbroadcast(_swap(xp, a) @ ybar, b, xp)
 
 
 def _matmul_jvp(xdots, out, a, b):
@@ -296,20 +326,19 @@ def _mean_jvp(xdots, out, x, axis=None, keepdims=False):
     return _sum_jvp(xdots, out, x, axis, keepdims) * (np.size(out) / np.size(x))
 
 
-def _mean_vjp(ybar, out, x, axis=None, keepdims=False):
-    return _expand(ybar * (np.size(out) / np.size(x)), x, axis, keepdims)
+def _mean_vjp(xp, ybar, out, x, axis=None, keepdims=False):
+    return _expand(xp, ybar * (_size(out) / _size(x)), x, axis, keepdims)
 
 
-def _lse_vjp(ybar, out, x, axis=None, keepdims=False):
+def _size(x):
+    return math.prod(_shape(x))
+
+
+def _lse_vjp(xp, ybar, out, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
-        ybar = np.expand_dims(ybar, axis)
-        out = np.expand_dims(out, axis)
-    return ybar * _exp_any(x - out)
-
-
-def _exp_any(a):
-    """exp of a float array or of an object array of SymPy expressions (the symbolic sweep)."""
-    return _map1(_sympy().exp)(a) if getattr(a, "dtype", None) is np.dtype(object) else np.exp(a)
+        kept = _kept(_shape(x), axis)
+        ybar, out = xp.reshape(ybar, kept), xp.reshape(out, kept)
+    return ybar * xp.exp(x - out)
 
 
 def _lse_jvp(xdots, out, x, axis=None, keepdims=False):
@@ -332,24 +361,34 @@ def _transpose_jvp(xdots, out, x, axes=None):
     return d.transpose((0,) + tuple(a + 1 for a in axes))
 
 
-def _transpose_vjp(ybar, out, x, axes=None):
-    return np.transpose(ybar, None if axes is None else np.argsort(axes))
+def _transpose_vjp(xp, ybar, out, x, axes=None):
+    return xp.transpose(ybar, axes=None if axes is None else tuple(int(i) for i in np.argsort(axes)))
 
 
 def _getitem(x, index):
     return x[index]
 
 
-def _getitem_vjp(ybar, out, x, index):
-    g = np.zeros(_shape(x), dtype=np.result_type(ybar))
-    np.add.at(g, index, ybar)
-    return g
-
-
 def _getitem_jvp(xdots, out, x, index):
     (d,) = xdots
     index = index if isinstance(index, tuple) else (index,)
     return d[(slice(None),) + index]
+
+
+def _scatter(g, index, shape):
+    """A zero array of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate):
+    the cotangent of ``x[index]``."""
+    dt = np.result_type(g)
+    z = np.zeros(shape, dtype=dt)
+    np.add.at(z, index, g)
+    return z
+
+
+def _scatter_jvp(xdots, out, g, index, shape):
+    (d,) = xdots
+    z = np.zeros((d.shape[0],) + tuple(shape), dtype=d.dtype)
+    np.add.at(z, (slice(None),) + (index if isinstance(index, tuple) else (index,)), d)
+    return z
 
 
 def _sum(x, axis=None, keepdims=False):
@@ -396,7 +435,7 @@ ROWS = (
     P("tanh", _fast(math.tanh, np.tanh), lambda sp: sp.tanh,
       (lambda xp, out, x: _inverse_square(xp.cosh(x)),), show="tanh({0})"),
     P("sigmoid", _fast(_sigmoid_math, _sigmoid_np), lambda sp: (lambda x: 1 / (1 + sp.exp(-x))),
-      (lambda xp, out, x: out * xp.sigmoid(-x),), show="sigmoid({0})", domain=(-4.0, 4.0)),
+      (lambda xp, out, x: 0.25 * _inverse_square(xp.cosh(0.5 * x)),), show="sigmoid({0})", domain=(-4.0, 4.0)),
     P("sqrt", _fast(math.sqrt, np.sqrt), lambda sp: sp.sqrt, (lambda xp, out, x: _div(0.5, out),),
       show="sqrt({0})", domain=(0.1, 5.0)),
     P("abs", _fast(abs, np.abs), lambda sp: sp.Abs, (lambda xp, out, x: xp.sign(x),), show="|{0}|"),
@@ -416,23 +455,47 @@ ROWS = (
     P("matmul", operator.matmul, lambda sp: operator.matmul, None,
       vjps=(_matmul_vjp_a, _matmul_vjp_b), jvp=_matmul_jvp, show="{0} @ {1}", nargs=2),
     P("sum", _sum, lambda sp: np.sum, None,
-      vjps=(lambda ybar, out, x, axis=None, keepdims=False: _expand(ybar, x, axis, keepdims),),
+      vjps=(lambda xp, ybar, out, x, axis=None, keepdims=False: _expand(xp, ybar, x, axis, keepdims),),
       jvp=_sum_jvp, show="sum({0})"),
     P("mean", _mean, lambda sp: functools.partial(_sym_mean, sp), None, vjps=(_mean_vjp,), jvp=_mean_jvp,
       show="mean({0})"),
     P("logsumexp", _logsumexp, lambda sp: _sym_logsumexp, None, vjps=(_lse_vjp,), jvp=_lse_jvp,
       show="logsumexp({0})"),
     P("reshape", np.reshape, lambda sp: np.reshape, None,
-      vjps=(lambda ybar, out, x, shape: np.reshape(ybar, _shape(x)),), jvp=_reshape_jvp,
+      vjps=(lambda xp, ybar, out, x, shape: xp.reshape(ybar, _shape(x)),), jvp=_reshape_jvp,
       show="reshape({0})"),
     P("transpose", np.transpose, lambda sp: np.transpose, None, vjps=(_transpose_vjp,), jvp=_transpose_jvp,
       show="transpose({0})"),
-    P("getitem", _getitem, lambda sp: _getitem, None, vjps=(_getitem_vjp,), jvp=_getitem_jvp,
-      show="{0}[{index}]"),
+    P("getitem", _getitem, lambda sp: _getitem, None,
+      vjps=(lambda xp, ybar, out, x, index: xp.scatter(ybar, index=index, shape=_shape(x)),),
+      jvp=_getitem_jvp, show="{0}[{index}]"),
+    # the cotangents of getitem and of the reductions, as rows of their own (so every mode
+    # can run the vjps above): each one's vjp is the other's forward
+    P("broadcast_to", _broadcast_to, lambda sp: np.broadcast_to, None,
+      vjps=(lambda xp, ybar, out, x, shape: unbroadcast(ybar, x, xp),), jvp=_broadcast_jvp,
+      show="broadcast_to({0}, {shape})"),
+    P("scatter", _scatter, lambda sp: _scatter, None,
+      vjps=(lambda xp, ybar, out, g, index, shape: xp.getitem(ybar, index=index),), jvp=_scatter_jvp,
+      show="scatter({0}, {index}, {shape})"),
 )
 del P
 
 TABLE = {row.name: row for row in ROWS}
+
+
+def _constant_partials(prim):
+    """``(c_0, c_1, ...)`` when every partial of a row is a constant (add: 1, 1; sub: 1, -1):
+    a partial that returns a float when handed opaque objects cannot depend on them."""
+    o = object()
+    try:
+        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
+    except Exception:
+        return None
+    return cs if all(c.__class__ is float for c in cs) else None
+
+
+CONSTANT_PARTIALS = {r.name: c for r in ROWS if r.partials is not None and (c := _constant_partials(r)) is not None}
+"""Rows whose partials are constants: the sweeps add the cotangent itself, not times 1."""
 
 
 # --- namespaces: a bag of functions, and the plain one over the table's primal column ------
@@ -469,15 +532,12 @@ def _keyword_metadata(prim, fn):
     ``xp.sum(a, 0)``), as numpy does; the modes' functions take it by keyword."""
     if prim.elementwise or prim.nargs != 1:
         return fn
-    import inspect
-    names = list(inspect.signature(prim.vjps[0]).parameters)[3:]
+    names = prim.vjps[0].__code__.co_varnames[4:prim.vjps[0].__code__.co_argcount]
 
     def f(x, *meta, **kw):
-        if meta:
-            if len(meta) > len(names):
-                raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
-            kw = dict(zip(names, meta), **kw)
-        return fn(x, **kw)
+        if len(meta) > len(names):
+            raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
+        return fn(x, **dict(zip(names, meta), **kw)) if meta else fn(x, **kw)
     f.__name__ = prim.name
     return f
 

@@ -19,16 +19,17 @@ and collections during a long trace would make the per-op cost grow with depth.
 from __future__ import annotations
 
 import gc
+import operator
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import TracerError
-from .params import scalar_output
-from .primitives import NUMPY, TABLE, namespace, unbroadcast
+from .params import check_params, scalar_output
+from .primitives import CONSTANT_PARTIALS, NUMPY, namespace, unbroadcast
 from .traced import Traced
 
-__all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "make"]
+__all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make"]
 
 
 class Entry(NamedTuple):
@@ -44,12 +45,15 @@ class Entry(NamedTuple):
 
 class Tape:
     """The recorded program: ``entries`` (tuples laid out as ``Entry``), ``labels`` (entry ->
-    name), ``inputs`` (name -> entry), ``output`` (the result's entry)."""
+    name), ``inputs`` (name -> entry), ``output`` (the result's entry), and ``guards``: the
+    Python control flow that read a traced value (a comparison, ``bool()``), as
+    ``(after entry, op, entry, other entry or None, other constant, result)`` -- what a
+    compiled program must re-check (compiled.py)."""
 
-    __slots__ = ("entries", "labels", "inputs", "output")
+    __slots__ = ("entries", "labels", "inputs", "output", "guards")
 
     def __init__(self):
-        self.entries, self.labels, self.inputs, self.output = [], {}, {}, None
+        self.entries, self.labels, self.inputs, self.output, self.guards = [], {}, {}, None, []
 
     def leaf(self, value, label):
         self.entries.append((None, (), (), value, None))
@@ -75,9 +79,9 @@ class Tape:
         The partials are evaluated in namespace ``xp`` (SYMPY on a tape recorded over SymPy
         values builds the derivative as an expression DAG)."""
         root = self.output if root is None else root
-        # On numbers a constant partial (add: 1, sub: -1) is not multiplied in; SymPy keeps
-        # the table's literal form.
-        consts = _CONSTANT if xp is NUMPY else {}
+        # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
+        # numbers; SymPy keeps the table's literal form.
+        consts = {} if getattr(xp, "__name__", "") == "SYMPY" else CONSTANT_PARTIALS
         entries, bars, done = self.entries, {root: seed}, {}
         pop = bars.pop
         for i in range(root, -1, -1):
@@ -101,11 +105,11 @@ class Tape:
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
                         a = args[k]
                         if g.__class__ is not np.ndarray or a.__class__ is not np.ndarray or g.shape != a.shape:
-                            g = unbroadcast(g, a)
+                            g = unbroadcast(g, a, xp)
                     bars[p] = bars[p] + g if p in bars else g
             elif prim.vjps is not None:              # structural: explicit vjp
                 for k, p in links:
-                    g = prim.vjps[k](ybar, out, *args, **kw) if kw else prim.vjps[k](ybar, out, *args)
+                    g = prim.vjps[k](xp, ybar, out, *args, **kw) if kw else prim.vjps[k](xp, ybar, out, *args)
                     bars[p] = bars[p] + g if p in bars else g
             # else: no gradient (step, sign) -- the cotangent stops here
         return done
@@ -146,6 +150,20 @@ class Tape:
     def __str__(self):
         return self.format()
 
+    def draw(self, path, **options):
+        """Draw the computational graph to ``path`` (.svg, .png or .dot), forward values and
+        adjoints on the nodes: see ``graph.draw`` (options ``max_nodes``, ``max_layers``,
+        ``digits``). Returns the ``graph.Graph`` drawn."""
+        from .graph import draw
+        return draw(self, path, **options)
+
+    def source(self):
+        """The adjoint program this tape compiles to (``autodiff-compiled``): one primitive
+        per line forward, then one cotangent per line backward."""
+        from .codegen import emit
+        params = {name: self.entries[i][3] for name, i in self.inputs.items()}
+        return emit(self, params).source
+
     def __repr__(self):
         return f"<Tape: {len(self)} ops, {len(self.inputs)} inputs>"
 
@@ -165,20 +183,7 @@ def _times(ybar, d, out, args):
     return ybar * d
 
 
-def _constant_partials(prim):
-    """``(c_0, c_1, ...)`` when every partial of an elementwise row is a constant number
-    (add: 1, 1; sub: 1, -1; neg: -1), else None. Read off the table itself: a partial that
-    returns a float when handed opaque objects cannot depend on them."""
-    o = object()
-    try:
-        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
-    except Exception:
-        return None
-    return cs if all(c.__class__ is float for c in cs) else None
 
-
-_CONSTANT = {r.name: c for r in TABLE.values() if r.partials is not None
-             and (c := _constant_partials(r)) is not None}
 
 
 # --- the boxes: Python operators and namespace functions that record -----------------------
@@ -193,6 +198,26 @@ class Box(Traced):
 
     def __repr__(self):
         return f"Box({self.value!r}, index={self.index})"
+
+    def __bool__(self):
+        result = bool(self.value)
+        self.tape.guards.append((len(self.tape.entries) - 1, "bool", self.index, None, None, result))
+        return result
+
+
+def _guarded(op):
+    """A comparison that reads the primal and notes it on the tape as a guard."""
+    def compare(self, other):
+        ov = other.value if other.__class__ is Box else other
+        result = op(self.value, ov)
+        self.tape.guards.append((len(self.tape.entries) - 1, op, self.index,
+                                 other.index if other.__class__ is Box else None, ov, result))
+        return result
+    return compare
+
+
+Box.__lt__, Box.__le__ = _guarded(operator.lt), _guarded(operator.le)
+Box.__gt__, Box.__ge__ = _guarded(operator.gt), _guarded(operator.ge)
 
 
 def _unary(prim, x, kw):
@@ -238,7 +263,13 @@ def _op(prim):
     def unary(x, **kw):
         if x.__class__ is not Box:
             return impl(x, **kw)
-        return _unary(prim, x, kw or None)
+        if kw:
+            return _unary(prim, x, kw)
+        tape, xv = x.tape, x.value                  # the common case, recorded here directly
+        out = impl(xv)
+        entries = tape.entries
+        entries.append((prim, ((0, x.index),), (xv,), out, None))
+        return Box(out, tape, len(entries) - 1)
     return unary
 
 
@@ -281,16 +312,51 @@ def record(f, params, data=None):
     return tape
 
 
+def gradient(f, params):
+    """``(value, grads, tape)`` of one traced call: grads shaped like params (floats for
+    floats), params checked as they are boxed (floats and float arrays pass; anything else
+    goes through ``check_params``), and a NaN or inf param named when the value is not finite."""
+    if params.__class__ is not dict or not all(
+            v.__class__ is float or (v.__class__ is np.ndarray and v.dtype.kind == "f" and v.ndim)
+            for v in params.values()):
+        params = check_params(params)
+    tape = record(f, params)
+    bars = tape.backward()
+    grads = {}
+    for name, v in params.items():
+        g = bars.get(tape.inputs[name])
+        if g is None:
+            g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
+        elif g.__class__ is not float and v.__class__ is float:
+            g = float(g)
+        elif v.__class__ is np.ndarray and (g.__class__ is not np.ndarray or g.dtype != v.dtype):
+            g = np.asarray(g, dtype=np.result_type(v, np.float32))   # float16 params: float32 grads
+        grads[name] = g
+    value = tape.value
+    if value.__class__ is not float:
+        value = float(value)
+    if value - value != 0.0:                     # nan or inf: was a param to blame?
+        check_params(params)
+    return value, grads, tape
+
+
 def make(f, params):
-    """The ``autodiff`` method: trace and sweep on every call (the trace is cheap)."""
+    """The ``autodiff`` method: trace and sweep on every call (the trace is cheap). It checks
+    its params and shapes its results itself (``validated``), so ``GradFn`` need not."""
 
     def call(params):
-        tape = record(f, params)
-        bars = tape.backward()
-        grads = {}
-        for name, v in params.items():
-            g = bars.get(tape.inputs[name])
-            grads[name] = (np.zeros_like(v) if isinstance(v, np.ndarray) else 0.0) if g is None else g
-        return tape.value, grads, {"tape_length": len(tape)}
+        # The collector stays paused until the tape is freed: re-enabled with a full tape
+        # alive, it would walk every entry at the next allocation (a per-op cost that grows
+        # with depth); freed first, the tape's objects leave the count as they came.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            value, grads, tape = gradient(f, params)
+            stats = {"tape_length": len(tape)}
+            del tape
+        finally:
+            if paused:
+                gc.enable()
+        return value, grads, stats
+    call.validated = True
     return call
-

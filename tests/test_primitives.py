@@ -29,6 +29,8 @@ def test_partials_equal_sympy_diff_exactly(row):
         ours = sympy.sympify(ours)
         ours = ours.xreplace({c: sympy.Rational(c) for c in ours.atoms(sympy.Float)})  # as the symbolic sweep does
         diff = sympy.simplify(ours - theirs)
+        if diff != 0:                             # hyperbolic forms: compare as exponentials
+            diff = sympy.simplify((ours - theirs).rewrite(sympy.exp))
         assert diff == 0, f"{row.name}: partial {k} = {ours}, sympy.diff = {theirs}"
 
 
@@ -59,8 +61,7 @@ def test_float_fast_path_matches_numpy(row):
         assert scalar == pytest.approx(arr, rel=1e-14, abs=1e-300)
 
 
-@pytest.mark.parametrize("x", [1000.0, -1000.0, 0.0, -1.0])
-def test_float_path_gives_ieee_answers_not_exceptions(x):
+def test_float_path_gives_ieee_answers_not_exceptions():
     with np.errstate(all="ignore"):
         assert np.isposinf(TABLE["exp"].impl(1000.0))
         assert TABLE["exp"].impl(-1000.0) == 0.0
@@ -93,6 +94,9 @@ def test_structural_vjp_and_jvp_are_adjoint(row):
         "reshape": [((3, 4), {"shape": (2, 6)})],
         "transpose": [((3, 4), {}), ((2, 3, 4), {"axes": (1, 2, 0)})],
         "getitem": [((5, 3), {"index": (slice(1, 4), 2)}), ((6,), {"index": np.array([0, 2, 2])})],
+        "broadcast_to": [((3,), {"shape": (4, 3)}), ((1, 3), {"shape": (2, 4, 3)})],
+        "scatter": [((3,), {"index": np.array([0, 2, 2]), "shape": (5,)}),
+                    ((3, 2), {"index": (slice(1, 4),), "shape": (5, 2)})],
     }[row.name]
     for case in cases:
         *shapes, kw = case
@@ -104,7 +108,7 @@ def test_structural_vjp_and_jvp_are_adjoint(row):
             xdots = [None] * len(args)
             xdots[k] = xdot[None]
             jv = row.jvp(xdots, out, *args, **kw)[0]
-            vj = row.vjps[k](ybar, out, *args, **kw)
+            vj = row.vjps[k](NUMPY, ybar, out, *args, **kw)
             assert np.sum(ybar * jv) == pytest.approx(np.sum(vj * xdot), rel=1e-10)
             h = 1e-6
             a_p, a_m = list(args), list(args)

@@ -249,6 +249,19 @@ def test_scalar_programs(program, values):
     params = {f"p{i}": v for i, v in enumerate(values)}
     assume(_intermediates_bounded(program, SCALAR_OPS, params))
     check(run(program, SCALAR_OPS), params)
+    compiled_within_an_ulp(run(program, SCALAR_OPS), params)
+
+
+def compiled_within_an_ulp(f, params):
+    """The compiled program (second call: the emitted code runs) equals the eager tracer to
+    one unit in the last place, entry by entry."""
+    eager = dc.value_and_grad(f, "autodiff")(params)
+    comp = dc.value_and_grad(f, "autodiff-compiled")
+    comp(params)
+    got = comp(params)
+    np.testing.assert_array_max_ulp(np.float64(got[0]), np.float64(eager[0]), maxulp=1)
+    for k in params:
+        np.testing.assert_array_max_ulp(np.asarray(got[1][k], float), np.asarray(eager[1][k], float), maxulp=1)
 
 
 # --- array programs: broadcasting, matmul, reductions, reshape, indexing -------------------
@@ -283,6 +296,7 @@ def test_array_programs(program, params):
     for name in {step[0] for step in program}:
         event(name)        # --hypothesis-show-statistics: how often each op was drawn
     check(run(program, ARRAY_OPS), params)
+    compiled_within_an_ulp(run(program, ARRAY_OPS), params)
 
 
 # --- edge programs: 0 among the values, ops whose derivative is inf or nan there ----------

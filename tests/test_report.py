@@ -228,14 +228,18 @@ def test_swell_and_gradcheck_conclusions_from_records():
             R("swell", m, "symbolic", "finding", "SymPy gave up: diff intractable at depth 5 (budget 1 s)"),
             R("swell", m, "symbolic", "finding", "tape length = 14*d + 1"),
             R("gradcheck", "bugsuite", "diffcompare", "detection_rate", 0.75, "", "float32, own suite",
-              "seeded bugs", {"caught": 3, "bugs": 4, "missed": ["rel-1e-4/bug/float32/s0:pass"]}),
+              "seeded bugs", {"caught": 3, "bugs": 4, "dtype": "float32", "suite": "own", "family": "first-order",
+                              "missed": [{"kind": "rel-1e-4", "family": "grad", "seed": 0, "dtype": "float32",
+                                          "status": "pass", "correct_status": "pass"}]}),
             R("gradcheck", "bugsuite", "diffcompare", "false_alarms", 0, "", "float32, own suite", "",
               {"correct": 5, "inconclusive": 1}),
+            R("gradcheck", "bugsuite", "diffcompare", "inconclusive", 1, "", "float32, own suite", "",
+              {"correct": 1, "bugs": 0}),
             R("gradcheck", "bugsuite", "peer", "detection_rate", None, "", "float32, own suite",
-              "skipped: peer is not installed")]
+              "skipped: peer is not installed", {"skipped": "peer is not installed"})]
     gc = " ".join(sec_gradcheck._conclude_gradcheck(recs))
-    assert "diffcompare catches 3/4 (75%), 0 false alarms on 5 correct gradients (1 inconclusive)" in gc
-    assert "peer skipped: peer is not installed" in gc and "rel-1e-4 in float32 (1 case, status pass)" in gc
+    assert "diffcompare catches 3/4 (75%), 0 false alarms on 5 correct, 1 inconclusive (1 correct, 0 buggy)" in gc
+    assert "peer skipped: peer is not installed" in gc and "rel-1e-4 in float32 (1 case, status pass" in gc
     from diffcompare.report.slide import slide_text
     text = slide_text(recs)
     assert "2,826,226 nodes at depth 7" in text and "our tape 99 ops" in text

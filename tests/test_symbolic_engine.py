@@ -24,3 +24,14 @@ def test_symengine_beside_sympy():
     e = sympy.log(1 + sympy.exp(3 * x / 2)) ** 2
     (g,) = to_symengine([e])
     assert g == se.sympify(e)
+
+
+def test_every_function_by_its_name_and_an_unknown_one_is_typed():
+    se = pytest.importorskip("symengine")
+    from diffcompare.errors import BadOptionError
+    x = sympy.Symbol("x")
+    e = sympy.tanh(x) + sympy.sin(x) * sympy.Float(0.25)
+    (g,) = to_symengine([e])
+    assert float(g.subs({se.Symbol("x"): 0.5})) == pytest.approx(float(e.subs(x, 0.5)), rel=1e-15)
+    with pytest.raises(BadOptionError, match="DiracDelta"):
+        to_symengine([sympy.DiracDelta(x)])

@@ -22,7 +22,8 @@ import numpy as np
 from .. import api
 from .. import budget as runner
 from ..errors import BadOptionError, DiffcompareError, IntractableError, UnknownNameError
-from ..expr import parse, parse_values
+from ..expr import parse
+from ..options import parse_values
 from ..symbolic.defaults import DEFAULT_BUDGET
 from .trace import BackwardError, backward_format, label_ops, tape_rows
 

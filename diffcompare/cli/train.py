@@ -6,10 +6,10 @@ from pathlib import Path
 
 from .. import api
 from ..errors import BadOptionError
+from ..options import parse_value
 from ..train import DATA, TRAINABLE, train
 from ..train.optimizers import OPTIMIZERS, check_lr
 from ..train.optimizers import get as get_optimizer
-from ._common import parse_value
 
 HELP = "train a perceptron/MLP with any gradient method and optimizer (loss curve PNG, --json)"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..errors import BadOptionError
 from .sizes import dag_fold
 
 __all__ = ["symengine", "to_symengine"]
@@ -20,9 +21,9 @@ def symengine():
 
 def to_symengine(exprs, se=None):
     """SymPy expressions -> SymEngine, converted over the DAG with memoisation (a tree of
-    10^60 nodes converts in time linear in its DAG). Add, Mul, Pow, exp, log, numbers and
-    symbols map one to one; anything else goes through ``symengine.sympify`` of that node
-    (a SymPy object, never text)."""
+    10^60 nodes converts in time linear in its DAG). Add, Mul, Pow, numbers and symbols map
+    one to one, a function to SymEngine's function of the same name (exp, log, tanh...);
+    anything else is a BadOptionError naming it."""
     se = se or symengine()
 
     def convert(e, a):
@@ -38,9 +39,10 @@ def to_symengine(exprs, se=None):
             return se.Mul(*a)
         if e.is_Pow:
             return se.Pow(*a)
-        if isinstance(e, sympy.exp):
-            return se.exp(*a)
-        if isinstance(e, sympy.log):
-            return se.log(*a)
-        return se.sympify(e)
+        if e.is_Float:
+            return se.RealDouble(float(e))
+        fn = getattr(se, e.func.__name__, None) if isinstance(e, sympy.Function) else None
+        if fn is None:
+            raise BadOptionError(f"SymEngine has no counterpart of SymPy's {e.func.__name__}")
+        return fn(*a)
     return dag_fold(exprs, convert)[0]
