@@ -29,9 +29,11 @@ from ._style import finite_records
 __all__ = ["swell_figure", "fig_swell_time"]
 
 # (metric, label, style): the derivative's tree as a printed formula shows it, its DAG, ops
-# after cse, and our tape -- d/dp1 is the derivative by the first parameter.
-_SERIES = ((TREE1, "tree of d/dp1 (sympy.diff)", "o-"),
-           (TAN_TREE1, "tree of d/dp1 (SymPy's form, counted on its DAG)", "."),
+# after cse, and our tape -- d/dp1 is the derivative by the first parameter. SymPy's form
+# counted on its DAG is the same tree as sympy.diff's where both ran: a broad line under
+# sympy.diff's open markers, going on past where sympy.diff stops.
+_SERIES = ((TAN_TREE1, "tree of d/dp1 (SymPy's form, counted on its DAG)", "-"),
+           (TREE1, "tree of d/dp1 (sympy.diff)", "o"),
            (REV_TREE1, "tree of d/dp1 (our reverse sweep's form)", "--"),
            (TREE, "tree of the gradient (sympy.diff)", "s-"),
            (REV_TREE, "tree of the gradient (reverse sweep)", ":"),
@@ -62,7 +64,8 @@ def swell_figure(rows_or_records, title="expression swell", var="depth"):
         if not pts:
             continue
         ys = [math.log10(v) if isinstance(v, int) else math.log10(float(v)) for _, v in pts]
-        ax.plot([d for d, _ in pts], ys, style, label=label, markersize=4, lw=1.3)
+        wide = {"lw": 5, "alpha": 0.35} if key == TAN_TREE1 else {"lw": 1.3, "fillstyle": "none"}
+        ax.plot([d for d, _ in pts], ys, style, label=label, markersize=5, **wide)
     ax.set_xlabel(var)
     ax.set_ylabel("log10(nodes or ops)")
     ax.set_title(title)
