@@ -15,11 +15,12 @@ CATALOGUE = [
 ]
 
 
+@pytest.mark.parametrize("evaluator", ["sympy", "auto"])
 @pytest.mark.parametrize("name,opts", CATALOGUE)
-def test_symbolic_equals_autodiff_on_the_catalogue(name, opts, assert_close):
+def test_symbolic_equals_autodiff_on_the_catalogue(name, opts, evaluator, assert_close):
     m = models.get(name, **opts)
     p = m.init(1)
-    gf = dc.grad(m, "symbolic")
+    gf = dc.grad(m, "symbolic", evaluator=evaluator)
     assert_close(gf(p), dc.grad(m, "autodiff")(p), rel=1e-12)
     assert gf.info["setup_s"] > 0 and gf.info["grad_tree"] >= 1
 
@@ -99,4 +100,20 @@ def test_stats_keep_their_keys():
     for key in ("engine", "expr_tree", "grad_tree", "dag_size", "build_s", "diff_s", "cse_s", "lambdify_s",
                 "cse_ops", "per_sample", "samples", "evaluator"):
         assert key in gf.info, key
-    assert gf.info["evaluator"] == "sympy.lambdify" and gf.info["engine"] == "diff"
+    assert gf.info["evaluator"].startswith("symengine.Lambdify") and gf.info["engine"] == "diff"
+
+
+def test_issue15_5_symengine_lambdify_where_it_knows_every_function():
+    pytest.importorskip("symengine")
+    m = models.get("mlp", sizes=(2, 3, 1), batch=16)
+    gf = dc.grad(m, "symbolic")
+    gf(m.params)
+    assert gf.info["evaluator"].startswith("symengine.Lambdify") and gf.info["per_sample"]
+    step = models.get("perceptron", loss="zero_one", x=[1.0, -2.0], y=[1.0, -1.0])   # Heaviside: not in SymEngine
+    gf = dc.grad(step, "symbolic")
+    gf({"w": 0.5})
+    assert gf.info["evaluator"] == "sympy.lambdify"
+    with pytest.raises(DiffcompareError, match="Heaviside"):
+        dc.grad(step, "symbolic", evaluator="symengine")({"w": 0.5})
+    with pytest.raises(DiffcompareError, match="evaluator must be one of"):
+        dc.grad(step, "symbolic", evaluator="fast")({"w": 0.5})

@@ -29,10 +29,11 @@ from .defaults import DEFAULT_BUDGET, SETUP_BUDGET, SymbolicSetupError
 __all__ = ["make", "make_hessian", "DEFAULT_BUDGET", "SETUP_BUDGET", "SymbolicSetupError"]
 
 
-def make(f, params, budget=SETUP_BUDGET, cse=True, per_sample=True, engine="auto"):
+def make(f, params, budget=SETUP_BUDGET, cse=True, per_sample=True, engine="auto", evaluator="auto"):
     """The ``symbolic`` method's backend (see ``method.make``)."""
     from .method import make as make_gradient
-    return make_gradient(f, params, budget=budget, cse=cse, per_sample=per_sample, engine=engine)
+    return make_gradient(f, params, budget=budget, cse=cse, per_sample=per_sample, engine=engine,
+                         evaluator=evaluator)
 
 
 def make_hessian(f, params, budget=SETUP_BUDGET, cse=True, per_sample=True):

@@ -19,16 +19,18 @@ def symengine():
     return se
 
 
-def to_symengine(exprs, se=None):
+def to_symengine(exprs, se=None, known=None):
     """SymPy expressions -> SymEngine, converted over the DAG with memoisation (a tree of
     10^60 nodes converts in time linear in its DAG). Add, Mul, Pow, numbers and symbols map
     one to one, a function to SymEngine's function of the same name (exp, log, tanh...);
-    anything else is a BadOptionError naming it."""
+    anything else is a BadOptionError naming it. ``known``: SymPy symbols that stand for
+    SymEngine expressions already converted (cse replacements)."""
     se = se or symengine()
+    known = known or {}
 
     def convert(e, a):
         if e.is_Symbol:
-            return se.Symbol(e.name)
+            return known[e] if e in known else se.Symbol(e.name)
         if e.is_Integer:
             return se.Integer(int(e))
         if e.is_Rational:

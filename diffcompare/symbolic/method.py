@@ -23,19 +23,20 @@ import sympy
 from .. import budget as runner
 from ..errors import BadOptionError, DiffcompareError
 from ..namespaces import NUMPY
+from ..params import Layout
 from .defaults import SETUP_BUDGET, SymbolicSetupError
-from .evaluate import compile_exprs
+from .evaluate import EVALUATORS, compile_exprs
 from .expressions import build, flat_exprs
 from .reverse import reverse_gradient
 from .sizes import cse_ops, fast_cse, tree_size
 
-__all__ = ["make", "ENGINES", "AUTO_DIFF_MAX", "prepare_args", "flat_values"]
+__all__ = ["make", "ENGINES", "AUTO_DIFF_MAX", "inputs", "evaluate", "cse_parts", "drop_deltas", "run_setup"]
 
 ENGINES = ("auto", "diff", "reverse")
 AUTO_DIFF_MAX = 32    # scalar params up to which "auto" uses sympy.diff (see make)
 
 
-def _prepare(f, params, per_sample, cse, engine):
+def _prepare(f, params, per_sample, cse, engine, evaluator="auto"):
     """Child side of ``make``: build, differentiate, cse (and a trial compile, so its cost
     is known to fit the budget). Returns flat, picklable pieces."""
     sympy.core.cache.clear_cache()
@@ -55,7 +56,7 @@ def _prepare(f, params, per_sample, cse, engine):
     repl, red, ops = cse_parts(exprs, cse, fast=engine == "reverse")
     t3 = time.perf_counter()
     args = me.flat_params() + me.data_args()
-    compile_exprs(args, repl, red)
+    compile_exprs(args, repl, red, evaluator)
     t4 = time.perf_counter()
     stats = {"engine": engine, "expr_tree": tree_f, "grad_tree": sum(trees), "dag_size": dag,
              "build_s": t1 - t0, "diff_s": t2 - t1, "cse_s": t3 - t2, "lambdify_s": t4 - t3}
@@ -91,77 +92,79 @@ def run_setup(fn, f, *args, budget, what):
                                  f"{type(e).__name__}: {first}") from e
 
 
-def make(f, params, budget=SETUP_BUDGET, cse=True, per_sample=True, engine="auto"):
+def make(f, params, budget=SETUP_BUDGET, cse=True, per_sample=True, engine="auto", evaluator="auto"):
     """The ``symbolic`` method: the gradient as SymPy expressions, compiled (with ``cse``)
     to numpy. ``engine="diff"`` is ``sympy.diff`` w.r.t. every parameter; ``"reverse"``
     runs the primitive table's reverse sweep on SymPy values (one sweep for all parameters:
     ``sympy.diff`` of the default 337-parameter MLP takes ~100 s here, the sweep under 1 s);
     ``"auto"`` takes ``diff`` up to AUTO_DIFF_MAX scalar parameters. Setup runs in a child
-    under ``budget`` CPU seconds (IntractableError past it), with SymPy's cache cleared."""
+    under ``budget`` CPU seconds (IntractableError past it), with SymPy's cache cleared.
+    ``evaluator``: what compiles the derivative for the calls -- "symengine" (SymEngine's
+    Lambdify), "sympy" (SymPy's lambdify), "auto" (SymEngine when installed); ``stats``
+    names it."""
     if engine not in ENGINES:
         raise BadOptionError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    me, repl, red, args, stats = run_setup(_prepare, f, params, per_sample, cse, engine, budget=budget,
-                                           what="symbolic setup (diff, cse, lambdify)")
-    fn = compile_exprs(args, repl, red)
+    if evaluator not in EVALUATORS:
+        raise BadOptionError(f"evaluator must be one of {', '.join(EVALUATORS)}, got {evaluator!r}")
+    me, repl, red, args, stats = run_setup(_prepare, f, params, per_sample, cse, engine, evaluator,
+                                           budget=budget, what="symbolic setup (diff, cse, lambdify)")
+    fn = compile_exprs(args, repl, red, evaluator)
     data = dict(getattr(f, "data", {}) or {})
     reduce = None
     if me.row_syms:
         reduce = _check_decomposition(fn, me, f, data, params)
         if reduce is None:                   # not a per-sample mean or sum: substitute all
-            return make(f, params, budget=budget, cse=cse, per_sample=False, engine=engine)
+            return make(f, params, budget=budget, cse=cse, per_sample=False, engine=engine, evaluator=evaluator)
     stats["per_sample"] = bool(me.row_syms)
     stats["samples"] = me.n_samples
     stats["evaluator"] = fn.kind
-    shapes = {k: np.shape(v) for k, v in params.items()}
+    x_of, (flatten, unflatten) = inputs(me, data), _flat_layout(params)
 
     def call(params):
-        value, *flat = evaluate(fn, me, data, params, reduce)
-        return value, unflatten(flat, shapes), dict(stats)
+        out = evaluate(fn, x_of(flatten(params)), reduce, me.n_samples)
+        return float(out[0]), unflatten(out[1:]), dict(stats)
     return call
 
 
-def unflatten(flat, shapes):
-    """A flat list of floats as a dict shaped like ``shapes`` (name -> shape, () a float)."""
-    grads, i = {}, 0
-    for k, shape in shapes.items():
-        n = int(np.prod(shape)) if shape else 1
-        chunk = flat[i:i + n]
-        i += n
-        grads[k] = np.array(chunk, dtype=float).reshape(shape) if shape else float(chunk[0])
-    return grads
+def _flat_layout(params):
+    """(flatten, unflatten) of the params layout; for scalar params a plain list of floats,
+    which costs a tenth of the general layout on a chain's 80 scalars (the call is ~10 us)."""
+    if not all(v.__class__ is float for v in params.values()):
+        layout = Layout(params)
+        return layout.flatten, layout.unflatten
+    names = list(params)
+    return (lambda p: np.array([p[k] for k in names], dtype=np.float64),
+            lambda theta: dict(zip(names, theta.tolist())))
 
 
-def flat_values(me, params):
-    """The params' values in the expression's symbol order, as float64 scalars: operators
-    on them follow IEEE (``0.0**-1.0`` is inf, not a ZeroDivisionError)."""
-    out = []
-    for k in me.params:
-        out.extend(np.asarray(params[k], dtype=np.float64).reshape(-1))
-    return out
+def inputs(me, data):
+    """theta -> the compiled function's input: params, scalar data and -- one row per sample
+    -- the per-sample data columns, as one float64 array (nargs,) or (samples, nargs). The
+    data part is laid out once."""
+    scalars = np.array([data[k] for k in me.data_syms], dtype=np.float64)
+    if not me.row_syms:
+        return lambda theta: np.concatenate([theta, scalars])
+    cols = np.concatenate([np.asarray(data[k], dtype=np.float64).reshape(me.n_samples, -1)
+                           for k in me.row_syms], axis=1)
+    n_theta = len(me.flat_params())
+    base = np.empty((me.n_samples, n_theta + scalars.size + cols.shape[1]))
+    base[:, n_theta:n_theta + scalars.size] = scalars
+    base[:, n_theta + scalars.size:] = cols
+
+    def x_of(theta):
+        x = base.copy()
+        x[:, :n_theta] = theta
+        return x
+    return x_of
 
 
-def prepare_args(me, data, params):
-    """Params, scalar data and per-sample data columns: the compiled function's arguments."""
-    vals = flat_values(me, params) + [np.float64(data[k]) for k in me.data_syms]
-    for k in me.row_syms:
-        arr = np.asarray(data[k], dtype=np.float64)
-        cols = arr.reshape(arr.shape[0], -1)
-        vals.extend(cols[:, j] for j in range(cols.shape[1]))
-    return vals
-
-
-def evaluate(fn, me, data, params, reduce):
-    """The compiled outputs as floats; per sample, reduced by ``reduce`` ("mean"/"sum")."""
-    res = fn(*prepare_args(me, data, params))
+def evaluate(fn, x, reduce, n):
+    """The compiled outputs at ``x``; per sample, reduced over the samples by ``reduce``."""
+    out = fn(x)
     if reduce is None:
-        return [float(r) for r in res]
-    n = me.n_samples
-    out = []
-    for r in res:
-        r = np.asarray(r, dtype=float)
-        s = float(np.sum(r)) if r.ndim else float(r) * n     # a constant per sample
-        out.append(s / n if reduce == "mean" else s)
-    return out
+        return out
+    s = out.sum(axis=0)
+    return s / n if reduce == "mean" else s
 
 
 def _check_decomposition(fn, me, f, data, params):
@@ -169,11 +172,12 @@ def _check_decomposition(fn, me, f, data, params):
     the samples (checked numerically at the params and at a perturbed point), else None."""
     rng = np.random.default_rng(12345)
     points = [params, {k: v * (1 + 0.1 * rng.standard_normal(np.shape(v))) + 0.05 for k, v in params.items()}]
+    layout, x_of = Layout(params), inputs(me, data)
     for how in ("mean", "sum"):
         ok = True
         for p in points:
             want = float(f(p, NUMPY))
-            got = evaluate(fn, me, data, p, how)[0]
+            got = evaluate(fn, x_of(layout.flatten(p)), how, me.n_samples)[0]
             if not np.isfinite(want) or abs(got - want) > 1e-9 * max(1.0, abs(want)):
                 ok = False
                 break
