@@ -23,8 +23,9 @@ import numpy as np
 
 from .errors import BadOptionError, BadParamsError, IntractableError
 from .params import Layout, check_params, scalar_output
-from .primitives import CONSTANT_PARTIALS, NUMPY, namespace
+from .primitives import CONSTANT_PARTIALS
 from .traced import Traced
+from .vocabulary import NUMPY, namespace
 
 __all__ = ["Dual", "FORWARD", "make", "jvp", "CHUNK", "TANGENT_BYTES"]
 

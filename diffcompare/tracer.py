@@ -26,8 +26,9 @@ import numpy as np
 
 from .errors import TracerError
 from .params import check_params, scalar_output
-from .primitives import CONSTANT_PARTIALS, NUMPY, namespace, unbroadcast
+from .primitives import CONSTANT_PARTIALS, unbroadcast
 from .traced import Traced
+from .vocabulary import NUMPY, namespace
 
 __all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make"]
 
