@@ -24,6 +24,7 @@ from .swell_laws import findings
 from .swell_steps import (
     COST_CSE,
     COST_NOCSE,
+    HESSIAN_STEPS,
     REV_DAG,
     REV_DAG1,
     REV_S,
@@ -74,11 +75,14 @@ def rows_to_records(rows, name="softplus_chain", width=1, budget=DEFAULT_BUDGET)
 
 
 def swell_records(model_name="softplus_chain", max_depth=12, budget=DEFAULT_BUDGET, width=1, quick=False,
-                  progress=silent):
-    """The swell experiment as records (``quick``: depth <= 4 and the first steps, ~2 s)."""
+                  progress=silent, order=1):
+    """The swell experiment as records (``quick``: depth <= 4 and the first steps, ~2 s);
+    ``order=2``: SymPy's Hessian beside the gradient (its tree, DAG, cse, law, give-up)."""
     if quick:
         max_depth = min(max_depth, 4)
-    rows = sweep(model_name, max_depth, budget, width, steps=QUICK_STEPS if quick else STEPS, progress=progress)
+    steps = HESSIAN_STEPS if order == 2 else QUICK_STEPS if quick else STEPS
+    rows = sweep(model_name, max_depth, budget, width, steps=steps, progress=progress,
+                 symengine=False if order == 2 else None)
     return rows_to_records(rows, model_name, width, budget)
 
 
