@@ -134,7 +134,7 @@ def findings(rows, name="softplus_chain", width=1, budget=None):
     first = {}
     for r in rows:
         for step, st in r["status"].items():
-            if st.state in (INTRACTABLE, FAILED) and step not in first:
+            if st.state in (INTRACTABLE, FAILED) and st.same_as is None and step not in first:
                 first[step] = st
     for step, st in first.items():
         add(GAVE_UP, st.depth, **{k: v for k, v in dataclasses.asdict(st).items() if v is not None})
