@@ -167,7 +167,7 @@ def _examples(out, model, swell, lecture_rows):
 
     from ..symbolic.lecture import auto_evaluation, logistic_table
     if model == "softplus_chain":             # Mathematica's [...] printed as it is, not as markup
-        for label, text in lecture_rows(swell.lecture_records()):
+        for label, text in lecture_rows(swell.example_records()):
             out.print(f"{label:8} {text}", markup=False)
         for r in auto_evaluation():
             out.print(f"auto-evaluation: {r['form']}, depth {r['depth']}: {r['collapsed']} of {r['tape']} ops "
