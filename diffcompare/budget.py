@@ -138,7 +138,9 @@ def _child(write_fd, fn, args, kwargs, cpu, memory, deep, parent):
             os.dup2(devnull, fd)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if cpu is not None:
-            soft = max(1, math.ceil(cpu))
+            # whole seconds above the budget: the parent's poll stops the child at its budget,
+            # the kernel only if the parent cannot poll (so cpu_used never reads below it)
+            soft = math.floor(cpu) + 1
             resource.setrlimit(resource.RLIMIT_CPU, _within(resource.RLIMIT_CPU, soft, soft + 1))
         if memory is not None:
             cap = _address_space() + int(memory) + (_DEEP_STACK if deep else 0)

@@ -102,3 +102,11 @@ def test_issue12_2_no_process_outlives_swell(sig, tmp_path):
     assert not any(_alive(q) for q in family)
     if sig == signal.SIGINT:
         assert p.returncode == 130 and "interrupted" in p.stderr.read()
+
+
+def test_issue14_order_2_shows_the_hessian(tmp_path, capsys):
+    assert main(["swell", "--order", "2", "--max-depth", "3", "--budget", "5", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "softplus_chain width 1:" in out and "Hessian s" in out and "│ 3 │" in out and "12,538" in out
+    assert "SymPy's Hessian at d = 3: tree 12,538 = x26 the gradient's 487" in out
+    assert (tmp_path / "swell_softplus_chain_w1_order2.png").exists()

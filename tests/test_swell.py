@@ -30,3 +30,11 @@ def test_one_budget_definition():
     budgets = {r.extra["budget"] for r in recs if r.model.startswith("softplus_chain")}
     assert budgets == {DEFAULT_BUDGET}
     assert {r.metric for r in recs} >= {swell.LECTURE, swell.BAYDIN_ROW, swell.AUTO_EVALUATION_ROW, TREE1}
+
+
+def test_order_2_records_the_hessian():
+    from diffcompare.experiments.swell_laws import HESS_VS_GRAD
+    from diffcompare.experiments.swell_steps import H_TREE
+    recs = swell.swell_records("softplus_chain", 2, budget=5, order=2)
+    assert [r.value for r in recs if r.metric == H_TREE] == [166, 2356]
+    assert any(r.metric == HESS_VS_GRAD and r.extra["depth"] == 2 for r in recs)

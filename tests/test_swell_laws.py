@@ -42,3 +42,19 @@ def test_symengine_against_sympy_is_a_ratio():
     rows = sweep("logistic_map", 4, budget=5, steps=("tan", "diff1"), symengine=True)
     (s,) = [r for r in findings(rows, "logistic_map") if r.metric == SE_SPEEDUP]
     assert s.extra["depth"] == 4 and s.value == pytest.approx(s.extra["sympy_s"] / s.extra["se_s"])
+
+
+def test_issue14_hessian_swell_law_and_give_up():
+    from diffcompare.experiments.swell_laws import HESS_VS_GRAD
+    from diffcompare.experiments.swell_steps import H_DAG, H_TREE
+    rows = sweep("softplus_chain", 8, budget=5, steps=("diff1", "diff", "hess"), symengine=False)
+    assert [r[H_TREE] for r in rows[:3]] == [166, 2356, 12538]
+    recs = findings(rows)
+    laws = _laws(recs)
+    assert laws[H_TREE] == "96*d**5/5 + 224*d**4/3 + 200*d**3/3 + 4*d**2/3 + 62*d/15"
+    assert laws[H_DAG] == "4*d**3/3 + 5*d**2 + 53*d/3 + 3"
+    (ratio,) = [r for r in recs if r.metric == HESS_VS_GRAD]
+    assert ratio.extra["depth"] == 8 and ratio.value == rows[-1][H_TREE] / rows[-1][TREE] > 100
+    rows = sweep("softplus_chain", 4, budget=0.5, width=2, steps=("diff1", "diff", "hess"), symengine=False)
+    (g,) = [r for r in findings(rows, width=2, budget=0.5) if r.metric == GAVE_UP and r.extra["step"] == "hess"]
+    assert g.extra["budget"] == 0.5 and g.extra["includes"] == "diff" and 2 <= g.value <= 4

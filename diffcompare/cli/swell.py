@@ -135,8 +135,8 @@ def run(args):
         print(json.dumps([_jsonable(r) for r in rows], indent=1))
         return 0
     term = Console()
-    width = WIDE if args.wide else min(term.width, WIDTH) if term.is_terminal else WIDTH
-    out = Console(width=width, highlight=False)
+    out = Console(width=WIDE if args.wide else min(term.width, WIDTH) if term.is_terminal else WIDTH,
+                  highlight=False)
     if not args.no_examples and args.order == 1:
         _examples(out, args.model, swell, lecture_rows)
     cols = _NARROW + _WIDE if args.wide else _NARROW + (_WIDE[-4:] if args.order == 2 else ())
@@ -167,7 +167,7 @@ def _examples(out, model, swell, lecture_rows):
 
     from ..symbolic.lecture import auto_evaluation, logistic_table
     if model == "softplus_chain":             # Mathematica's [...] printed as it is, not as markup
-        for label, text in lecture_rows(swell.lecture_records()):
+        for label, text in lecture_rows(swell.example_records()):
             out.print(f"{label:8} {text}", markup=False)
         for r in auto_evaluation():
             out.print(f"auto-evaluation: {r['form']}, depth {r['depth']}: {r['collapsed']} of {r['tape']} ops "

@@ -24,6 +24,7 @@ from .swell_laws import findings
 from .swell_steps import (
     COST_CSE,
     COST_NOCSE,
+    HESSIAN_STEPS,
     REV_DAG,
     REV_DAG1,
     REV_S,
@@ -31,6 +32,7 @@ from .swell_steps import (
     REV_TREE1,
     STEPS,
     TAPE,
+    TIMES,
 )
 from .swell_sweep import sweep
 
@@ -64,7 +66,7 @@ def rows_to_records(rows, name="softplus_chain", width=1, budget=DEFAULT_BUDGET)
             if k in ("depth", "status"):
                 continue
             method = "reverse-sweep" if k in _REVERSE else "autodiff" if k == TAPE else "symbolic"
-            unit = "x eval" if k in _COSTS else "s" if isinstance(v, float) and k.endswith("_s") else ""
+            unit = "x eval" if k in _COSTS else "s" if k in TIMES else ""
             recs.append(Record("swell", model, method, k, v, unit, setting, extra=extra))
         for st in r.get("status", {}).values():
             info = {k: v for k, v in dataclasses.asdict(st).items() if v is not None}
@@ -74,18 +76,26 @@ def rows_to_records(rows, name="softplus_chain", width=1, budget=DEFAULT_BUDGET)
 
 
 def swell_records(model_name="softplus_chain", max_depth=12, budget=DEFAULT_BUDGET, width=1, quick=False,
-                  progress=silent):
-    """The swell experiment as records (``quick``: depth <= 4 and the first steps, ~2 s)."""
+                  progress=silent, order=1):
+    """The swell experiment as records (``quick``: depth <= 4 and the first steps, ~2 s);
+    ``order=2``: SymPy's Hessian beside the gradient (its tree, DAG, cse, law, give-up)."""
     if quick:
         max_depth = min(max_depth, 4)
-    rows = sweep(model_name, max_depth, budget, width, steps=QUICK_STEPS if quick else STEPS, progress=progress)
+    steps = HESSIAN_STEPS if order == 2 else QUICK_STEPS if quick else STEPS
+    rows = sweep(model_name, max_depth, budget, width, steps=steps, progress=progress,
+                 symengine=False if order == 2 else None)
     return rows_to_records(rows, model_name, width, budget)
+
+
+def example_records():
+    """The lecture's two Mathematica examples, recomputed (value: SymPy's derivative)."""
+    return [Record("swell", "lecture", "symbolic", LECTURE, ex.output, "", f"Out[{ex.cell}]",
+                   extra={"row": i, **dataclasses.asdict(ex)}) for i, ex in enumerate(lecture_examples())]
 
 
 def lecture_records():
     """The lecture's two examples, Baydin et al.'s table and SymPy's automatic evaluation."""
-    out = [Record("swell", "lecture", "symbolic", LECTURE, ex.output, "", f"Out[{ex.cell}]",
-                  extra={"row": i, **dataclasses.asdict(ex)}) for i, ex in enumerate(lecture_examples())]
+    out = example_records()
     out += [Record("swell", "baydin", "symbolic", BAYDIN_ROW, i, extra=row) for i, row in enumerate(logistic_table())]
     out += [Record("swell", "auto_evaluation", "symbolic", AUTO_EVALUATION_ROW, i, extra=row)
             for i, row in enumerate(auto_evaluation())]

@@ -13,9 +13,12 @@ from .swell_steps import (
     COST_CSE,
     COST_NOCSE,
     CSE1_OPS,
+    CSE_OPS,
     DAG,
     DAG1,
     DIFF1_S,
+    H_CSE_OPS,
+    H_DAG,
     H_TREE,
     NOCSE_ERROR,
     REV_DAG,
@@ -35,13 +38,14 @@ from .swell_steps import (
 from .swell_sweep import FAILED, INTRACTABLE
 
 __all__ = ["LAW", "GROWTH", "TANGENT_EQUAL", "REACH", "SE_SPEEDUP", "SE_REACH", "SE_SAME_TREE", "GAVE_UP",
-           "NOCSE_CRASH", "LAMBDIFY_COST", "LAW_METRICS", "findings", "p1_name"]
+           "NOCSE_CRASH", "LAMBDIFY_COST", "HESS_VS_GRAD", "LAW_METRICS", "findings", "p1_name"]
 
 LAW, GROWTH, TANGENT_EQUAL, REACH = "law", "growth_per_level", "tangent_equal", "reach"
+HESS_VS_GRAD = "hessian_vs_gradient"
 SE_SPEEDUP, SE_REACH, SE_SAME_TREE = "se_speedup", "se_reach", "se_same_tree"
 GAVE_UP, NOCSE_CRASH, LAMBDIFY_COST = "gave_up", "nocse_crash", "lambdify_cost"
 # The counts an exact polynomial law is looked for in (in this order).
-LAW_METRICS = (TREE1, DAG1, TAN_TREE1, TAN_DAG1, TREE, DAG, CSE1_OPS, TAPE, REV_TREE1, REV_DAG, H_TREE)
+LAW_METRICS = (TREE1, DAG1, TAN_TREE1, TAN_DAG1, TREE, DAG, CSE1_OPS, TAPE, REV_TREE1, REV_DAG, H_TREE, H_DAG)
 
 
 def p1_name(name, width):
@@ -51,8 +55,8 @@ def p1_name(name, width):
 
 def _exact_poly(points, degree):
     """The polynomial of ``degree`` through the first degree+1 points (exact rationals) if it
-    also goes through all the others, else None."""
-    if len(points) < degree + 2:
+    also goes through all the others (at least one more; two more past degree 3), else None."""
+    if len(points) < degree + (2 if degree <= 3 else 3):
         return None
     d = sympy.Symbol("d")
     poly = sympy.expand(sympy.interpolate([(x, sympy.Integer(y)) for x, y in points[:degree + 1]], d))
@@ -61,7 +65,7 @@ def _exact_poly(points, degree):
     return None
 
 
-def _law(rows, key, degrees=(1, 2, 3)):
+def _law(rows, key, degrees=(1, 2, 3, 4, 5)):
     pts = [(r["depth"], r[key]) for r in rows if isinstance(r.get(key), int) and not isinstance(r.get(key), bool)]
     for deg in degrees:
         p = _exact_poly(pts, deg)
@@ -85,7 +89,7 @@ def findings(rows, name="softplus_chain", width=1, budget=None):
         if poly is not None:
             add(LAW, str(poly.subs(sympy.Symbol("d"), sympy.Symbol(var))), of=key, points=len(pts),
                 max_depth=max(x for x, _ in pts))
-    for key, dag_key in ((TAN_TREE1, TAN_DAG1), (REV_TREE1, REV_DAG1)):
+    for key, dag_key in ((TAN_TREE1, TAN_DAG1), (REV_TREE1, REV_DAG1), (H_TREE, H_DAG)):
         poly, pts = _law(rows, key)
         if poly is None and len(pts) >= 3:
             (d0, a), (d1, b) = pts[-2], pts[-1]
@@ -98,6 +102,12 @@ def findings(rows, name="softplus_chain", width=1, budget=None):
     differ = [r["depth"] for r in rows if r.get(TAN_EQUAL1) is False]
     if same or differ:
         add(TANGENT_EQUAL, not differ, same=same, differ=differ)
+    both = [r for r in rows if isinstance(r.get(H_TREE), int) and isinstance(r.get(TREE), int)]
+    if both:
+        r = both[-1]
+        cse = r[H_CSE_OPS] / r[CSE_OPS] if r.get(H_CSE_OPS) and r.get(CSE_OPS) else None
+        add(HESS_VS_GRAD, r[H_TREE] / r[TREE], depth=r["depth"], hess_tree=r[H_TREE], grad_tree=r[TREE],
+            cse_ratio=cse, ratios=[[x["depth"], x[H_TREE] / x[TREE]] for x in both])
     measured = [r["depth"] for r in rows]
     tan = [r for r in rows if isinstance(r.get(TAN_TREE1), int)]
     if tan:
@@ -124,7 +134,7 @@ def findings(rows, name="softplus_chain", width=1, budget=None):
     first = {}
     for r in rows:
         for step, st in r["status"].items():
-            if st.state in (INTRACTABLE, FAILED) and step not in first:
+            if st.state in (INTRACTABLE, FAILED) and st.same_as is None and step not in first:
                 first[step] = st
     for step, st in first.items():
         add(GAVE_UP, st.depth, **{k: v for k, v in dataclasses.asdict(st).items() if v is not None})

@@ -55,6 +55,8 @@ SE_DIFF1_S, SE_TREE1, SE_DAG1 = "se_diff1_s", "se_tree1", "se_dag1"
 SE_DIFF_S, SE_TREE, SE_DAG = "se_diff_s", "se_tree", "se_dag"
 TREE1_EXPLICIT, REV_EQUAL1, TAN_EQUAL1 = "tree1_explicit", "rev_equal1", "tan_equal1"
 H_TREE, H_DAG, H_S, H_CSE_OPS, H_CSE_S = "hess_tree", "hess_dag", "hess_s", "hess_cse_ops", "hess_cse_s"
+TIMES = (TAN_S, REV_S, DIFF1_S, DIFF_S, COUNT_OPS_S, CSE1_S, CSE_S, LAMBDIFY_S, NOCSE_S, SIMPLIFY1_S, SIMPLIFY_S,
+         SE_DIFF1_S, SE_DIFF_S, H_S, H_CSE_S)          # CPU seconds of a step's measured part
 
 EXPLICIT_MAX = 20_000      # cross-check the memoised count by walking trees up to this size
 SE_CHECK_DAG = 300         # SymEngine's tree is counted (slowly) up to this expression DAG

@@ -30,26 +30,28 @@ from .expressions import build, flat_exprs
 from .reverse import reverse_gradient
 from .sizes import cse_ops, fast_cse, tree_size
 
-__all__ = ["make", "ENGINES", "AUTO_DIFF_MAX", "inputs", "evaluate", "cse_parts", "drop_deltas", "run_setup"]
+__all__ = ["make", "compiled", "gradient", "built_gradient", "ENGINES", "AUTO_DIFF_MAX", "inputs", "evaluate", "cse_parts",
+           "drop_deltas", "run_setup"]
 
 ENGINES = ("auto", "diff", "reverse")
 AUTO_DIFF_MAX = 32    # scalar params up to which "auto" uses sympy.diff (see make)
 
 
-def _prepare(f, params, per_sample, cse, engine, evaluator="auto"):
-    """Child side of ``make``: build, differentiate, cse (and a trial compile, so its cost
-    is known to fit the budget). Returns flat, picklable pieces."""
+def built_gradient(f, params, per_sample, engine):
+    """The first half of a setup, in the child: SymPy's cache cleared, the model built, its
+    gradient -> (ModelExpr, engine used, gradient expressions, build seconds, diff seconds)."""
     sympy.core.cache.clear_cache()
     t0 = time.perf_counter()
     me = build(f, params, per_sample=per_sample)
     t1 = time.perf_counter()
-    ps = me.flat_params()
-    if engine == "auto":
-        engine = "diff" if len(ps) <= AUTO_DIFF_MAX else "reverse"
-    if engine == "diff":
-        grads = [drop_deltas(sympy.diff(me.expr, s)) for s in ps]
-    else:
-        grads = flat_exprs(reverse_gradient(f, params, me)[0])
+    engine, grads = gradient(f, params, me, engine)
+    return me, engine, grads, t1 - t0, time.perf_counter() - t1
+
+
+def _prepare(f, params, per_sample, cse, engine, evaluator="auto"):
+    """Child side of ``make``: build, differentiate, cse (and a trial compile, so its cost
+    is known to fit the budget). Returns flat, picklable pieces."""
+    me, engine, grads, build_s, diff_s = built_gradient(f, params, per_sample, engine)
     t2 = time.perf_counter()
     exprs = [me.expr] + grads
     (tree_f, *trees), dag = tree_size(exprs)
@@ -59,10 +61,21 @@ def _prepare(f, params, per_sample, cse, engine, evaluator="auto"):
     compile_exprs(args, repl, red, evaluator)
     t4 = time.perf_counter()
     stats = {"engine": engine, "expr_tree": tree_f, "grad_tree": sum(trees), "dag_size": dag,
-             "build_s": t1 - t0, "diff_s": t2 - t1, "cse_s": t3 - t2, "lambdify_s": t4 - t3}
+             "build_s": build_s, "diff_s": diff_s, "cse_s": t3 - t2, "lambdify_s": t4 - t3}
     if ops is not None:
         stats["cse_ops"] = ops
     return me, repl, red, args, stats
+
+
+def gradient(f, params, me, engine="auto"):
+    """(engine used, the gradient's expressions in the params' flat order): ``sympy.diff`` by
+    every parameter, or the primitive table's reverse sweep on SymPy values."""
+    ps = me.flat_params()
+    if engine == "auto":
+        engine = "diff" if len(ps) <= AUTO_DIFF_MAX else "reverse"
+    if engine == "diff":
+        return engine, [drop_deltas(sympy.diff(me.expr, s)) for s in ps]
+    return engine, flat_exprs(reverse_gradient(f, params, me)[0])
 
 
 def cse_parts(exprs, cse, fast=False):
@@ -102,28 +115,38 @@ def make(f, params, budget=SETUP_BUDGET, cse=True, per_sample=True, engine="auto
     ``evaluator``: what compiles the derivative for the calls -- "symengine" (SymEngine's
     Lambdify), "sympy" (SymPy's lambdify), "auto" (SymEngine when installed); ``stats``
     names it."""
+    outputs, unflatten, stats = compiled(_prepare, f, params, budget, cse, per_sample, engine, evaluator,
+                                         what="symbolic setup (diff, cse, lambdify)")
+
+    def call(params):
+        out = outputs(params)
+        return float(out[0]), unflatten(out[1:]), dict(stats)
+    return call
+
+
+def compiled(prepare, f, params, budget, cse, per_sample, engine, evaluator, what):
+    """The one-off work of a symbolic method: ``prepare(f, params, per_sample, cse, engine,
+    evaluator) -> (ModelExpr, cse replacements, reduced outputs, args, stats)`` in a budgeted
+    child, then compiled here, the per-sample decomposition checked (else the full data
+    substituted). Returns (params -> the outputs as floats, theta -> params, stats)."""
     if engine not in ENGINES:
         raise BadOptionError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if evaluator not in EVALUATORS:
         raise BadOptionError(f"evaluator must be one of {', '.join(EVALUATORS)}, got {evaluator!r}")
-    me, repl, red, args, stats = run_setup(_prepare, f, params, per_sample, cse, engine, evaluator,
-                                           budget=budget, what="symbolic setup (diff, cse, lambdify)")
+    me, repl, red, args, stats = run_setup(prepare, f, params, per_sample, cse, engine, evaluator,
+                                           budget=budget, what=what)
     fn = compile_exprs(args, repl, red, evaluator)
     data = dict(getattr(f, "data", {}) or {})
     reduce = None
     if me.row_syms:
         reduce = _check_decomposition(fn, me, f, data, params)
         if reduce is None:                   # not a per-sample mean or sum: substitute all
-            return make(f, params, budget=budget, cse=cse, per_sample=False, engine=engine, evaluator=evaluator)
+            return compiled(prepare, f, params, budget, cse, False, engine, evaluator, what)
     stats["per_sample"] = bool(me.row_syms)
     stats["samples"] = me.n_samples
     stats["evaluator"] = fn.kind
     x_of, (flatten, unflatten) = inputs(me, data), _flat_layout(params)
-
-    def call(params):
-        out = evaluate(fn, x_of(flatten(params)), reduce, me.n_samples)
-        return float(out[0]), unflatten(out[1:]), dict(stats)
-    return call
+    return (lambda params: evaluate(fn, x_of(flatten(params)), reduce, me.n_samples)), unflatten, stats
 
 
 def _flat_layout(params):

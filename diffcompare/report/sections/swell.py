@@ -7,6 +7,7 @@ from ...experiments import swell as experiment
 from ...experiments.swell_laws import (
     GAVE_UP,
     GROWTH,
+    HESS_VS_GRAD,
     LAMBDIFY_COST,
     LAW,
     NOCSE_CRASH,
@@ -21,6 +22,7 @@ from ...experiments.swell_steps import (
     CSE_OPS,
     DAG,
     DAG1,
+    H_DAG,
     H_TREE,
     REV_DAG,
     REV_TREE,
@@ -53,7 +55,7 @@ _SIZES = {
     TREE: "tree of the gradient (sympy.diff)", DAG: "DAG of the gradient", CSE1_OPS: "ops after cse of d/d{p1}",
     CSE_OPS: "ops after cse of the gradient", TAPE: "our autodiff tape", REV_TREE1: "tree of d/d{p1} (reverse sweep)",
     REV_TREE: "tree of the gradient (reverse sweep)", REV_DAG: "DAG of the gradient (reverse sweep)",
-    H_TREE: "tree of the Hessian (sympy.diff)",
+    H_TREE: "tree of the Hessian (sympy.diff)", H_DAG: "DAG of the Hessian",
 }
 _EXTRAS = (experiment.LECTURE, experiment.BAYDIN_ROW, experiment.AUTO_EVALUATION_ROW)
 
@@ -134,6 +136,11 @@ def finding_lines(records):
             out.append(f"{x.get('engine', 'SymPy')} gave up: {_step(x['step'], p1)} {status_text(x, p1)}")
         elif m == NOCSE_CRASH:
             out.append(f"lambdify without cse crashed at {var} = {r.value}: {x['error']}")
+        elif m == HESS_VS_GRAD:
+            cse = f"; after cse x{x['cse_ratio']:.1f} the gradient's ops" if x.get("cse_ratio") else ""
+            out.append(f"SymPy's Hessian at {var} = {x['depth']}: tree {big(x['hess_tree'])} = x{r.value:.0f} the "
+                       f"gradient's {big(x['grad_tree'])}{cse} (by depth: "
+                       + ", ".join(f"{d}: x{q:.0f}" for d, q in x["ratios"]) + ")")
         elif m == LAMBDIFY_COST:
             out.append(f"the lambdified gradient at {var} = {r.value} costs {x['nocse']:.0f}x one evaluation "
                        f"without cse, {x['cse']:.1f}x with cse")
