@@ -9,8 +9,8 @@ from .errors import DiffcompareError
 from .forward import FORWARD, jvp
 from .gradcheck import gradcheck
 from .hessian import HESSIAN_METHODS, hessian, hvp
-from .primitives import NUMPY
 from .tracer import TRACER, trace
+from .vocabulary import NUMPY
 
 __version__ = "0.1.0"
 __all__ = ["gradcheck", "METHODS", "EXACT_METHODS", "FD_METHODS", "grad", "value_and_grad", "trace",

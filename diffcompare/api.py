@@ -153,5 +153,5 @@ def grad(f, method="autodiff", **options):
 
 def evaluate(f, params, xp=None):
     """``f(params, NUMPY)``, checked to be a scalar."""
-    from .primitives import NUMPY
+    from .vocabulary import NUMPY
     return scalar_output(f(check_params(params), xp or NUMPY))

@@ -33,7 +33,8 @@ import types
 
 import numpy as np
 
-from .primitives import CONSTANT_PARTIALS, NUMPY, TABLE, unbroadcast
+from .primitives import CONSTANT_PARTIALS, TABLE, unbroadcast
+from .vocabulary import NUMPY
 
 __all__ = ["Program", "emit", "Retrace", "NotFinite", "Code"]
 

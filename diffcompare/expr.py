@@ -47,10 +47,10 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import BadParamsError, ExprError
-from .primitives import NUMPY, TABLE, VOCABULARY
+from .primitives import TABLE
+from .vocabulary import NUMPY, VOCABULARY
 
-__all__ = ["parse", "Expression", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
-           "MAX_EXPONENT", "MAX_CONSTANT_BITS"]
+__all__ = ["parse", "Expression", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "MAX_CONSTANT_BITS"]
 
 MAX_LENGTH = 2000          # characters
 MAX_DEPTH = 64             # nested parentheses + unary signs + power chains

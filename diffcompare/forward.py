@@ -17,13 +17,15 @@ entry that does not depend on its direction gives 0. Finite passes (nearly all) 
 from __future__ import annotations
 
 import functools
+import time
 
 import numpy as np
 
-from .errors import BadOptionError, BadParamsError
+from .errors import BadOptionError, BadParamsError, IntractableError
 from .params import Layout, check_params, scalar_output
-from .primitives import CONSTANT_PARTIALS, NUMPY, namespace
+from .primitives import CONSTANT_PARTIALS
 from .traced import Traced
+from .vocabulary import NUMPY, namespace
 
 __all__ = ["Dual", "FORWARD", "make", "jvp", "CHUNK", "TANGENT_BYTES"]
 
@@ -128,10 +130,17 @@ def chunk_size(params, chunk=CHUNK, limit=TANGENT_BYTES):
     return max(1, min(chunk, limit // per_direction))
 
 
-def make(f, params, chunk=CHUNK):
-    """The ``autodiff-forward`` method: one forward pass per chunk of unit directions."""
+DEFAULT_BUDGET = 60.0      # estimated seconds a gradient may take before the method refuses
+
+
+def make(f, params, chunk=CHUNK, budget=DEFAULT_BUDGET):
+    """The ``autodiff-forward`` method: one forward pass per chunk of unit directions. The
+    first pass is timed; if all of them would pass ``budget`` seconds the gradient is refused
+    (``IntractableError`` naming the estimate; ``budget=None`` allows it)."""
     if not (isinstance(chunk, int) and not isinstance(chunk, bool) and chunk > 0):
         raise BadOptionError(f"chunk must be a positive integer, got {chunk!r}")
+    if budget is not None and not (isinstance(budget, (int, float)) and budget > 0):
+        raise BadOptionError(f"budget must be a positive number of seconds or None, got {budget!r}")
     layout = Layout(params)
     step = chunk_size(params, chunk)
 
@@ -152,8 +161,11 @@ def make(f, params, chunk=CHUNK):
         value, passes = None, 0
         for lo in range(0, max(layout.n, 1), step):
             hi = min(lo + step, layout.n)
+            t0 = time.perf_counter()
             out = run(params, lo, hi, False)
             passes += 1
+            if passes == 1 and budget is not None and layout.n > hi:
+                _within_budget((time.perf_counter() - t0) * layout.n / (hi - lo), layout.n, step, budget)
             if out.__class__ is not Dual:            # f does not depend on params
                 value = out
                 break
@@ -164,6 +176,15 @@ def make(f, params, chunk=CHUNK):
             flat[lo:hi] = out.tangent
         return value, layout.unflatten(flat, cast=False), {"forward_passes": passes}
     return call
+
+
+def _within_budget(estimate, n, step, budget):
+    if estimate > budget:
+        raise IntractableError(
+            f"forward mode: a gradient needs {(n + step - 1) // step:,} passes of {step} directions "
+            f"(n = {n:,} parameters), about {estimate:.3g} s -- past the budget of {budget:g} s; pass "
+            "budget=SECONDS (or budget=None) to allow it, or use autodiff (reverse mode: one pass)",
+            budget=budget, step="forward mode", kind="estimate")
 
 
 def jvp(f, params, tangents):

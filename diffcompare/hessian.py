@@ -32,7 +32,7 @@ import numpy as np
 from . import forward, tracer
 from .errors import BadOptionError, UnknownNameError
 from .params import Layout, check_params, scalar_output
-from .primitives import NUMPY
+from .vocabulary import NUMPY
 
 __all__ = ["HESSIAN_METHODS", "hessian", "hvp", "HessianFn", "forward_over_reverse", "STEP_RULES"]
 

@@ -29,8 +29,9 @@ import numpy as np
 
 from .errors import UnknownOpError
 from .forward import FORWARD
-from .primitives import NUMPY, ROWS, TABLE, VOCABULARY, Namespace, _identity_name
+from .primitives import ROWS, TABLE
 from .tracer import TRACER
+from .vocabulary import NUMPY, VOCABULARY, Namespace, _identity_name
 
 __all__ = ["Namespace", "NUMPY", "SYMPY", "TRACER", "FORWARD", "AUTOGRAD", "VOCABULARY", "get"]  # noqa: F822 (lazy)
 

@@ -24,9 +24,8 @@ pick it up.
 
 The SymPy column is written as a function of the ``sympy`` module (``lambda sp: sp.exp``),
 resolved on first use: ``import diffcompare`` does not import SymPy (0.7 s) until a symbolic
-feature needs it. ``Namespace`` and the plain ``NUMPY`` namespace (the table's primal column)
-live here too, so every mode can build its own namespace from the table without importing
-another mode.
+feature needs it. ``vocabulary.py`` turns the table into namespaces (NUMPY is its primal
+column; each mode builds its own from the rows).
 
 Partials are written so that they do not cancel and do not multiply 0 by inf where the
 true value is finite: ``sigmoid: 1 / (4 cosh(x/2)**2)`` (``out * (1 - out)`` is 0 for x > 37,
@@ -44,10 +43,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .errors import UnknownOpError
-
-__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace",
-           "CONSTANT_PARTIALS"]
+__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "CONSTANT_PARTIALS"]
 
 
 @functools.cache
@@ -204,7 +200,7 @@ def _map1(f):
 # jvps carry a leading axis of directions on the tangents.
 
 def _shape(x):
-    return getattr(x, "shape", ())
+    return x.shape if x.__class__ is np.ndarray else getattr(x, "shape", ())
 
 
 def unbroadcast(g, x, xp=None):
@@ -331,7 +327,7 @@ def _mean_vjp(xp, ybar, out, x, axis=None, keepdims=False):
 
 
 def _size(x):
-    return int(np.prod(_shape(x)))
+    return math.prod(_shape(x))
 
 
 def _lse_vjp(xp, ybar, out, x, axis=None, keepdims=False):
@@ -496,58 +492,3 @@ def _constant_partials(prim):
 
 CONSTANT_PARTIALS = {r.name: c for r in ROWS if r.partials is not None and (c := _constant_partials(r)) is not None}
 """Rows whose partials are constants: the sweeps add the cotangent itself, not times 1."""
-
-
-# --- namespaces: a bag of functions, and the plain one over the table's primal column ------
-
-VOCABULARY = tuple(r.name for r in ROWS if r.name not in ("add", "sub", "mul", "div", "neg", "pow")) + ("name",)
-
-
-class Namespace:
-    """A named bag of functions; asking for a function it lacks is a clear error."""
-
-    def __init__(self, name, functions):
-        self.__name__ = name
-        self._functions = dict(functions)
-        self.__dict__.update(self._functions)
-
-    def __getattr__(self, attr):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        raise UnknownOpError(
-            f"namespace {self.__name__} has no op {attr!r}: models may use only "
-            f"{', '.join(VOCABULARY)} and Python operators. To add an op, add one row to "
-            "ROWS in diffcompare/primitives.py (primal, SymPy primal, one partial per argument)")
-
-    def __repr__(self):
-        return f"<xp {self.__name__}>"
-
-
-def _identity_name(x, label):
-    return x
-
-
-def _keyword_metadata(prim, fn):
-    """Let a structural row take its metadata positionally too (``xp.reshape(a, (3, 1))``,
-    ``xp.sum(a, 0)``), as numpy does; the modes' functions take it by keyword."""
-    if prim.elementwise or prim.nargs != 1:
-        return fn
-    names = prim.vjps[0].__code__.co_varnames[4:prim.vjps[0].__code__.co_argcount]
-
-    def f(x, *meta, **kw):
-        if len(meta) > len(names):
-            raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
-        return fn(x, **dict(zip(names, meta), **kw)) if meta else fn(x, **kw)
-    f.__name__ = prim.name
-    return f
-
-
-def namespace(name, op, label=_identity_name):
-    """The namespace of one mode: ``op(prim)`` is its function for a row; ``label(x, name)``
-    names a value (the tracer records it, elsewhere the identity)."""
-    fns = {r.name: _keyword_metadata(r, op(r)) for r in ROWS}
-    fns["name"] = label
-    return Namespace(name, fns)
-
-
-NUMPY = Namespace("NUMPY", dict({r.name: r.impl for r in ROWS}, name=_identity_name))

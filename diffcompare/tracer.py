@@ -26,8 +26,9 @@ import numpy as np
 
 from .errors import TracerError
 from .params import check_params, scalar_output
-from .primitives import CONSTANT_PARTIALS, NUMPY, namespace, unbroadcast
+from .primitives import CONSTANT_PARTIALS, unbroadcast
 from .traced import Traced
+from .vocabulary import NUMPY, namespace
 
 __all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make"]
 
@@ -263,7 +264,13 @@ def _op(prim):
     def unary(x, **kw):
         if x.__class__ is not Box:
             return impl(x, **kw)
-        return _unary(prim, x, kw or None)
+        if kw:
+            return _unary(prim, x, kw)
+        tape, xv = x.tape, x.value                  # the common case, recorded here directly
+        out = impl(xv)
+        entries = tape.entries
+        entries.append((prim, ((0, x.index),), (xv,), out, None))
+        return Box(out, tape, len(entries) - 1)
     return unary
 
 
@@ -339,7 +346,18 @@ def make(f, params):
     its params and shapes its results itself (``validated``), so ``GradFn`` need not."""
 
     def call(params):
-        value, grads, tape = gradient(f, params)
-        return value, grads, {"tape_length": len(tape)}
+        # The collector stays paused until the tape is freed: re-enabled with a full tape
+        # alive, it would walk every entry at the next allocation (a per-op cost that grows
+        # with depth); freed first, the tape's objects leave the count as they came.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            value, grads, tape = gradient(f, params)
+            stats = {"tape_length": len(tape)}
+            del tape
+        finally:
+            if paused:
+                gc.enable()
+        return value, grads, stats
     call.validated = True
     return call

@@ -15,7 +15,6 @@ from diffcompare.report import build, sections
 from diffcompare.report.section import Section
 from diffcompare.report.sections import gradcheck as sec_gradcheck
 from diffcompare.report.sections import stability as sec_stability
-from diffcompare.report.sections import swell as sec_swell
 from diffcompare.report.sections import training as sec_training
 
 
@@ -238,9 +237,6 @@ def test_swell_and_gradcheck_conclusions_from_records():
               {"correct": 1, "bugs": 0}),
             R("gradcheck", "bugsuite", "peer", "detection_rate", None, "", "float32, own suite",
               "skipped: peer is not installed", {"skipped": "peer is not installed"})]
-    sw = " ".join(sec_swell._conclude_swell(recs))
-    assert "2,826,226 at depth 7" in sw and "our autodiff tape 99 at depth 7" in sw
-    assert "SymPy gave up - diff intractable at depth 5 (budget 1 s)." in sw and "14*d + 1" in sw
     gc = " ".join(sec_gradcheck._conclude_gradcheck(recs))
     assert "diffcompare catches 3/4 (75%), 0 false alarms on 5 correct, 1 inconclusive (1 correct, 0 buggy)" in gc
     assert "peer skipped: peer is not installed" in gc and "rel-1e-4 in float32 (1 case, status pass" in gc
@@ -273,19 +269,6 @@ def test_overflow_experiment_records():
     assert all(r.extra["exact"] == pytest.approx(2.0) for r in recs)
     import math
     assert math.isnan(got[("overflow (float64", "autodiff")])      # 0 * inf in the chain rule
-
-
-def test_swell_tables_from_records():
-    recs = [Record("swell", "lecture", "symbolic", "lecture_example", "x*Exp[b + w*x]/(Exp[b + w*x] + 1)", "",
-                   "Out", extra={"row": 1}),
-            Record("swell", "lecture", "symbolic", "lecture_example", "D[Log[1 + Exp[w*x + b]], w]", "", "In[11]",
-                   extra={"row": 0}),
-            Record("swell", "baydin", "symbolic", "baydin_row", 0, extra={
-                "n": 2, "published_simplified": "4 - 8x", "tree_l": 8, "tree_d": 5, "matches_published": True})]
-    (c1, h1, rows1), (c2, h2, rows2) = sec_swell._tables_swell(recs)
-    assert rows1[0] == ("In[11]", "D[Log[1 + Exp[w*x + b]], w]")          # in the lecture's order
-    assert rows2 == [(2, "4 - 8x", 8, 5, "yes")]
-    assert sec_swell._conclude_swell(recs) == []                           # tables, not per-model lines
 
 
 def test_figures_drawn_beside_the_run_and_a_broken_figure_is_reported(tmp_path, monkeypatch):
