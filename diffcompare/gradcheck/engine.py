@@ -1,11 +1,12 @@
 """The check at each point: noise of f, the planned probes, the culprit search, the verdict.
 
-Per point: f three times at x (run-to-run noise), fourth differences at tiny steps along a
-few probe directions (rounding noise, Moré & Wild's ECnoise idea), then the probes -- signed
-random directions over all params, one per param block, sampled coordinates -- each judged by
-``probe.judge``. A failing direction is narrowed down by group testing: its support is
-bisected and each half probed, down to single entries (small problems simply probe every
-coordinate). Then the status, with every entry the dtype cannot resolve named.
+Per point: f three times at x (run-to-run noise), differences of the even and the odd part
+at tiny steps along a few probe directions (rounding noise, after Moré & Wild's ECnoise),
+then the probes -- signed random directions over all params, one per param block, sampled
+coordinates -- each judged by ``probe.judge``. A failing direction is narrowed down by group
+testing: its support is bisected and each half probed, down to single entries (small
+problems simply probe every coordinate). Then the status, with every entry the dtype cannot
+resolve named.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from .result import Entry, GradcheckInputError, GradcheckResult, bug_kind, order
 
 __all__ = ["run"]
 
-_SQRT70 = math.sqrt(70.0)
+_SQRT70, _SQRT10 = math.sqrt(70.0), math.sqrt(10.0)
+_CAL = 1.5                # sigma per unit of the median noise statistic (see _noise)
 _ALL_COORDS = 64          # up to this many params, a failure probes every coordinate
 _CULPRITS = 8             # entries the group testing names at most
 _NOISE_VECS = 4
@@ -63,37 +65,56 @@ class Point:
         return S, 16 * self.evaluate.t.eps_out * S, a, avec
 
 
+def _halves(r1, r2):
+    """Noise at one step, from the rungs (t, 2t) of one direction: the 4th difference of the
+    even part ``e(t) + e(-t)`` and the 3rd of the odd part ``e(t) - e(-t)`` (the part central
+    differences see), each per unit sigma (scalars or arrays alike)."""
+    (e1p, e1m), (e2p, e2m) = r1, r2
+    return (np.abs(e2p + e2m - 4 * (e1p + e1m)) / _SQRT70,
+            np.abs(e2p - e2m - 2 * (e1p - e1m)) / _SQRT10)
+
+
 def _noise(pt, vecs, phi_rep, eps_out):
     """sigma of phi (and per output entry) from repeats, a rounding floor (in the coarser of
     the params' and the output's dtypes: float32 inputs round the result even when f returns
-    float64) and 4th differences at steps near the probes' (rounding noise decorrelates only
-    there), where the h^4 term of f is still nil; a kink crossed inflates a 4th difference in
-    proportion to the step, so each direction keeps the smaller of two steps."""
+    float64) and differences at steps 16 and 256 times below the probes', where the h^3 and
+    h^4 terms of f are still nil and a kink near the point is rarely crossed.
+
+    Both halves of the ladder count, the larger of the two: rounding noise need not be white.
+    In a long float sum (``c @ sin(x)`` over 10^6 terms) the even part ``e(t) + e(-t)`` comes
+    out the same along every random-sign direction (each index adds the same pair of terms
+    whatever the sign), so the four directions hold one draw of it, not four, and that draw
+    may be 20x below the odd part -- which is what central differences see. A kink crossed
+    inflates both halves, the more the larger the step: each direction keeps the smaller of
+    its two steps, and none when the noise shrinks 8x or more from the larger step to the
+    smaller (a kink at or very near the point). Judged on both halves together, a fluke of
+    the shared even part cannot drop every direction at once."""
     floor = eps_out * abs(pt.phi0) + (max(phi_rep) - min(phi_rep))
     vfloor = None
     if pt.vec0 is not None:
         w = pt.evaluate.t.w
         floor = max(floor, eps_out * float(np.sqrt(np.sum((w * pt.vec0) ** 2))))
         vfloor = eps_out * np.abs(pt.vec0)
-    d4s, d4v = [], []
+    stats, vstats = [], []
     for v in vecs:
-        got = []
+        got, vgot = [], []
         for tau in (pt.h0 / 16, pt.h0 / 256):
             (e1p, e1m, _, v1), (e2p, e2m, _, v2) = (probe.Ladder(_Tiny(pt, tau), v).rung(k) for k in (0, 1))
-            got.append((abs(e2p + e2m - 4 * (e1p + e1m)) / _SQRT70,
-                        None if v1[0] is None else np.abs(v2[0] + v2[1] - 4 * (v1[0] + v1[1])) / _SQRT70))
-        # a kink crossed shrinks with the step, noise does not: the smaller of the two, and
-        # none when it shrinks in proportion (a kink at the point itself)
-        if got[0][0] > 8 * got[1][0]:
+            got.append(_halves((e1p, e1m), (e2p, e2m)))
+            vgot.append(None if v1[0] is None else _halves(v1, v2))
+        sizes = [max(e, o) for e, o in got]
+        if sizes[0] > 8 * sizes[1]:
             continue
-        d4, d4vec = min(got, key=lambda g: g[0])
-        d4s.append(d4)
-        d4v.append(d4vec)
-    # the median of min(|z1|, |z2|) is 0.32 for Gaussian noise: 3x it leaves a margin
-    sigma = max(floor, 3 * float(np.median(d4s)) if d4s else 0.0, np.finfo(float).tiny)
+        k = int(np.argmin(sizes))
+        stats.append(float(sizes[k]))
+        if vgot[k] is not None:
+            vstats.append(np.maximum(*vgot[k]))
+    # for white noise the median of min over two steps of max(|z_even|, |z_odd|) is 0.74:
+    # 1.5x it errs 10% high
+    sigma = max(floor, _CAL * float(np.median(stats)) if stats else 0.0, np.finfo(float).tiny)
     svec = None
-    if vfloor is not None and d4v and all(d is not None for d in d4v):
-        svec = np.maximum(vfloor, 3 * np.median(np.array(d4v), axis=0)) + 1e-300
+    if vfloor is not None and vstats and len(vstats) == len(stats):
+        svec = np.maximum(vfloor, _CAL * np.median(np.array(vstats), axis=0)) + 1e-300
     elif vfloor is not None:
         svec = vfloor + 1e-300
     return sigma, svec
