@@ -3,16 +3,15 @@ time per gradient (median of repeats, setup apart), and each method's own counts
 records; prints nothing."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from . import api
 from .errors import DiffcompareError
 from .params import flatten
 from .records import Record
+from .timing import measure
 
-__all__ = ["compare_methods", "rel_error", "timeit"]
+__all__ = ["compare_methods", "rel_error"]
 
 
 def rel_error(g, ref):
@@ -22,27 +21,6 @@ def rel_error(g, ref):
     scale = np.max(np.abs(b)) if b.size else 0.0
     err = np.max(np.abs(a - b)) if a.size else 0.0
     return float(err / scale) if scale > 0 else float(err)
-
-
-def timeit(fn, *args, repeats=7, min_time=0.02, max_loops=10_000):
-    """Median seconds per call over ``repeats`` rounds, each round long enough to time."""
-    fn(*args)
-    loops, t = 1, 0.0
-    while loops < max_loops:
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn(*args)
-        t = time.perf_counter() - t0
-        if t >= min_time:
-            break
-        loops *= 4
-    rounds = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn(*args)
-        rounds.append((time.perf_counter() - t0) / loops)
-    return float(np.median(rounds))
 
 
 def compare_methods(model, params=None, methods=None, reference="autograd", repeats=5, min_time=0.01):
@@ -58,12 +36,12 @@ def compare_methods(model, params=None, methods=None, reference="autograd", repe
         try:
             gf = api.grad(model, m)
             g = gf(params)
-            s = timeit(gf, params, repeats=repeats, min_time=min_time)
+            t = measure(gf, params, repeats=repeats, min_time=min_time)
         except DiffcompareError as e:
             records.append(Record("compare", name, m, "failed", str(e)))
             continue
         records.append(Record("compare", name, m, "rel_error", rel_error(g, ref), "", reference=reference))
-        records.append(Record("compare", name, m, "s_per_grad", s, "s"))
+        records.append(Record.timing("compare", name, m, "s_per_grad", t))
         for k, v in gf.info.items():
             if k in ("method", "call_s"):
                 continue

@@ -7,7 +7,9 @@ HELP = "measure every method on the lecture's models and write the report (HTML,
 
 
 def add_arguments(p):
-    p.add_argument("--out", default="reports", help="output folder, replaced atomically (default: reports)")
+    p.add_argument("--out", default="reports",
+                   help="output folder (default: reports); replaced in one swap, and only if it is empty or a "
+                        "report this command wrote (a file you added there is never deleted: the run refuses)")
     p.add_argument("--quick", action="store_true",
                    help="small experiments and at most two figures per section (about 20 s) instead of the full run")
     p.add_argument("--only", default="", help="comma-separated section keys to run (default: all)")
@@ -21,7 +23,7 @@ def run(args):
 
     from ..errors import BadOptionError
     from ..records import from_json
-    from ..report import build
+    from ..report import build, io
     from ..report.sections import SECTIONS
 
     keys = [s.key for s in SECTIONS]
@@ -37,10 +39,10 @@ def run(args):
                 meta, records = from_json(fh.read())
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise BadOptionError(f"cannot read records from {args.from_records}: {e}") from None
-        build.check_writable(args.out)
-        out = build.write_atomically(args.out, build.render(records, meta))
+        io.check_writable(args.out)
+        out = io.write_report(args.out, build.render(records, meta))
     else:
-        build.check_writable(args.out)
+        io.check_writable(args.out)
         n = len(only) if only else len(SECTIONS)
         with Progress(TextColumn("[bold]report[/]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), TextColumn("{task.description}"), console=err,
