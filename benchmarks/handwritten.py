@@ -9,10 +9,12 @@ by hand -- no tape, no boxes, no dispatch. Same model, same loss, same numbers::
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import expit
 
-__all__ = ["mlp_value_and_grad", "for_model"]
+__all__ = ["mlp_value_and_grad", "softplus_chain_value_and_grad", "for_model"]
 
 
 def _act(z, activation):
@@ -66,9 +68,33 @@ def mlp_value_and_grad(params, X, Y, layers, activation, loss):
     return value, grads
 
 
+def softplus_chain_value_and_grad(params, x, depth):
+    """The lecture's nested log-exp, h_k = log(1 + exp(w_k h_{k-1} + b_k)), by hand on
+    Python floats: forward keeping each layer's input and sigmoid, backward by the chain
+    rule (d softplus(z) / dz = sigmoid(z))."""
+    h, ins, sig = x, [], []
+    for k in range(1, depth + 1):
+        z = params[f"w{k}"] * h + params[f"b{k}"]
+        e = math.exp(z)
+        ins.append(h)
+        sig.append(e / (1.0 + e))
+        h = math.log(1.0 + e)
+    grads, dh = {}, 1.0
+    for k in range(depth, 0, -1):
+        dz = dh * sig[k - 1]
+        grads[f"w{k}"] = dz * ins[k - 1]
+        grads[f"b{k}"] = dz
+        dh = dz * params[f"w{k}"]
+    return h, grads
+
+
 def for_model(model):
-    """``params -> (value, grads)`` for a catalogue ``mlp`` model (binds its data)."""
+    """``params -> (value, grads)`` for a catalogue ``mlp`` or width-1 ``softplus_chain``
+    model (binds its data)."""
     d = model.data
+    if model.name == "softplus_chain":
+        x, depth = d["x"], d["depth"]
+        return lambda params: softplus_chain_value_and_grad(params, x, depth)
     X, Y, layers, activation, loss = d["X"], d["Y"], d["layers"], d["activation"], d["loss"]
 
     def vg(params):

@@ -1,50 +1,77 @@
-"""The public entry points: ``grad``, ``value_and_grad``, ``trace``, ``METHODS``.
+"""The public entry points: ``grad``, ``value_and_grad``, ``evaluate``, ``METHODS``.
 
 Every method is a backend ``make(f, params, **options) -> call`` with
 ``call(params) -> (value, grads, stats)``; ``make`` does the one-off work (SymPy's
 differentiation and lambdify, for instance) so setup time is measured apart from call time.
+
+A ``GradFn`` validates the params' structure (names, shapes, dtypes) once and re-validates
+only when it changes, and looks for non-finite params only when the result is not finite (a
+NaN or inf param shows in the value; if it does, the error names the param). A backend
+whose ``call`` is marked ``validated`` (the tracer, the compiled program) checks params and
+shapes its results itself, so after the first call ``GradFn`` only times it.
 """
 from __future__ import annotations
 
-import importlib
+import inspect
 import time
 
 import numpy as np
 
-from .errors import NonScalarOutputError, TracerError, UnknownNameError
-from .params import check_params, like
+from . import compiled, forward, numerical, reference, tracer
+from .errors import BadOptionError, BadParamsError, TracerError, UnknownNameError
+from .params import check_params, like, scalar_output
 
-__all__ = ["METHODS", "EXACT_METHODS", "FD_METHODS", "grad", "value_and_grad", "evaluate", "GradFn"]
+__all__ = ["METHODS", "EXACT_METHODS", "FD_METHODS", "grad", "value_and_grad", "evaluate", "GradFn",
+           "backend"]
 
-# method name -> (module, options it fixes)
+
+def _symbolic(f, params, **options):
+    from . import symbolic  # imports SymPy: only when asked for
+    return symbolic.make(f, params, **options)
+
+
+def _symbolic_options():
+    from . import symbolic
+    return symbolic.make
+
+
+# method name -> (make, options it fixes)
 _BACKENDS = {
-    "autodiff": ("tracer", {}),
-    "autodiff-forward": ("forward", {}),
-    "symbolic": ("symbolic", {}),
-    "forward": ("numerical", {"scheme": "forward"}),
-    "backward": ("numerical", {"scheme": "backward"}),
-    "central": ("numerical", {"scheme": "central"}),
-    "five-point": ("numerical", {"scheme": "five-point"}),
-    "complex-step": ("numerical", {"scheme": "complex-step"}),
-    "richardson": ("numerical", {"scheme": "richardson"}),
-    "autograd": ("reference", {}),
+    "autodiff": (tracer.make, {}),
+    "autodiff-forward": (forward.make, {}),
+    "autodiff-compiled": (compiled.make, {}),
+    "symbolic": (_symbolic, {}),
+    "forward": (numerical.make, {"scheme": "forward"}),
+    "backward": (numerical.make, {"scheme": "backward"}),
+    "central": (numerical.make, {"scheme": "central"}),
+    "five-point": (numerical.make, {"scheme": "five-point"}),
+    "complex-step": (numerical.make, {"scheme": "complex-step"}),
+    "richardson": (numerical.make, {"scheme": "richardson"}),
+    "autograd": (reference.make, {}),
 }
 METHODS = tuple(_BACKENDS)
-EXACT_METHODS = ("autodiff", "autodiff-forward", "symbolic", "autograd")
+EXACT_METHODS = ("autodiff", "autodiff-forward", "autodiff-compiled", "symbolic", "autograd")
 FD_METHODS = ("forward", "backward", "central", "five-point", "complex-step", "richardson")
 
 
-def _backend(method):
+def backend(method, options):
+    """(make, fixed options) of a method, with the user's options checked against what the
+    method takes -- an unknown option is a typed error naming the ones it knows."""
     try:
-        module, fixed = _BACKENDS[method]
+        make, fixed = _BACKENDS[method]
     except (KeyError, TypeError):
         raise UnknownNameError(f"unknown method {method!r}; known: {', '.join(METHODS)}") from None
-    return importlib.import_module(f"diffcompare.{module}").make, fixed
+    sig = inspect.signature(_symbolic_options() if make is _symbolic else make)
+    known = [p for p in list(sig.parameters)[2:] if p not in fixed]
+    bad = [k for k in options if k not in known]
+    if bad:
+        takes = f"takes {', '.join(known)}" if known else "takes no options"
+        raise BadOptionError(f"method {method!r} {takes}; got {', '.join(map(repr, bad))}")
+    return make, fixed
 
 
 def _structure(params):
-    return tuple((k, v.shape, v.dtype.str) if isinstance(v, np.ndarray) else (k, v.__class__)
-                 for k, v in params.items())
+    return [(k, v.__class__, getattr(v, "shape", None), getattr(v, "dtype", None)) for k, v in params.items()]
 
 
 class GradFn:
@@ -53,13 +80,17 @@ class GradFn:
     ``tape_length``, ...)."""
 
     def __init__(self, f, method="autodiff", with_value=True, **options):
+        if not callable(f):
+            raise BadParamsError(f"f must be a function f(params, xp), got {type(f).__name__}")
         self.f, self.method, self.options, self.with_value = f, method, options, with_value
-        self._make, fixed = _backend(method)
-        self._fixed = fixed
-        self._key = self._call = None
+        self._make, self._fixed = backend(method, options)
+        self._key = self._call = self._fast = self._stats = None
         self.info = {"method": method}
 
     def prepare(self, params):
+        """Validate params; (re)build the backend when their structure changed."""
+        if self._key is not None and params.__class__ is dict and _structure(params) == self._key:
+            return params
         params = check_params(params)
         key = _structure(params)
         if key != self._key:
@@ -70,16 +101,29 @@ class GradFn:
         return params
 
     def __call__(self, params):
+        fast = self._fast
+        if fast is not None:
+            t0 = time.perf_counter()
+            value, grads, stats = fast(params)
+            info = self.info
+            info["call_s"] = time.perf_counter() - t0
+            if stats is not self._stats:             # a backend that keeps one stats dict
+                info.update(stats)
+            return (value, grads) if self.with_value else grads
         params = self.prepare(params)
         t0 = time.perf_counter()
         value, grads, stats = _guard(self._call)(params)
         self.info["call_s"] = time.perf_counter() - t0
-        self.info.update(stats)
-        if np.ndim(value) != 0:
-            raise NonScalarOutputError(f"the function returned an array of shape {np.shape(value)}; "
-                                       "gradients need a scalar output")
-        grads = like(grads, params)
+        if stats:
+            self.info.update(stats)
+        self._stats = stats
+        scalar_output(value)
         value = float(np.real(value))
+        if value - value != 0.0:                     # nan or inf: was a param to blame?
+            check_params(params)
+        grads = like(grads, params)
+        if getattr(self._call, "validated", False):
+            self._fast = _guard(self._call)
         return (value, grads) if self.with_value else grads
 
 
@@ -109,9 +153,5 @@ def grad(f, method="autodiff", **options):
 
 def evaluate(f, params, xp=None):
     """``f(params, NUMPY)``, checked to be a scalar."""
-    from .namespaces import NUMPY
-    out = f(check_params(params), xp or NUMPY)
-    if np.ndim(out) != 0:
-        raise NonScalarOutputError(f"the function returned an array of shape {np.shape(out)}; "
-                                   "expected a scalar")
-    return out
+    from .primitives import NUMPY
+    return scalar_output(f(check_params(params), xp or NUMPY))

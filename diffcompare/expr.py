@@ -15,7 +15,7 @@ The grammar is a whitelist, read by our own tokenizer and recursive-descent pars
     atom   := NUMBER | NAME | FUNC '(' expr (',' expr)* ')' | '(' expr ')'
 
 NAME is an ASCII identifier (no leading ``_``, no Python keyword, no function name); FUNC is
-one of the namespace's scalar elementwise functions (``exp log sin cos tanh sigmoid sqrt abs
+one of the namespace's scalar elementwise functions (``exp log sin cos sinh cosh tanh sigmoid sqrt abs
 maximum minimum step sign``). Anything else -- attribute access, indexing, strings,
 keywords (lambda, import, if/else, for), dunders, non-ASCII look-alikes, control characters
 -- is refused with an ``ExprError`` naming the column.
@@ -47,10 +47,9 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import BadParamsError, ExprError
-from .namespaces import NUMPY, SYMPY, VOCABULARY
-from .primitives import TABLE
+from .primitives import NUMPY, TABLE, VOCABULARY
 
-__all__ = ["parse", "Expression", "parse_values", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
+__all__ = ["parse", "Expression", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
            "MAX_EXPONENT", "MAX_CONSTANT_BITS"]
 
 MAX_LENGTH = 2000          # characters
@@ -403,7 +402,7 @@ class Expression:
         if missing:
             raise BadParamsError(f"the expression {self.text!r} needs a value for "
                                  f"{', '.join(missing)}")
-        exact = xp is SYMPY
+        exact = getattr(xp, "__name__", "") == "SYMPY"
         if exact:
             import sympy
         stack = []
@@ -425,6 +424,8 @@ class Expression:
         """The expression as a SymPy expression, over real symbols named as ``names``
         (built through the SYMPY namespace from our parse -- never from the text)."""
         import sympy
+
+        from .namespaces import SYMPY
         if symbols is None:
             symbols = {n: sympy.Symbol(n, real=True) for n in self.names}
         return self(symbols, SYMPY)
@@ -447,44 +448,3 @@ def parse(text):
         raise ExprError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     p.parse()
     return Expression(text, p.code, p.names)
-
-
-_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def parse_values(items, names=None):
-    """``["w=0.5,x=2", "b=0.1"]`` -> ``{"w": 0.5, "x": 2.0, "b": 0.1}``: plain decimal
-    numbers read with ``float()``, never evaluated. With ``names``, every name must get a
-    value and no other name may."""
-    if isinstance(items, str):
-        items = [items]
-    values = {}
-    for item in items:
-        for part in item.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            key, sep, val = part.partition("=")
-            key, val = key.strip(), val.strip()
-            if not sep or not _NAME.fullmatch(key) or not key.isascii():
-                raise BadParamsError(f"expected NAME=NUMBER, got {part!r}")
-            if not _VALUE.fullmatch(val):
-                raise BadParamsError(f"the value of {key} must be a plain decimal number, got {val!r}")
-            v = float(val)
-            if not math.isfinite(v):
-                raise BadParamsError(f"the value of {key} ({val}) is not a finite float")
-            if key in values:
-                raise BadParamsError(f"{key} is given twice")
-            values[key] = v
-    if names is not None:
-        missing = [n for n in names if n not in values]
-        if missing:
-            example = ",".join(f"{n}=1.0" for n in missing)
-            raise BadParamsError(f"no value for {', '.join(missing)}: every name in the "
-                                 f"expression needs one (e.g. --at {example})")
-        extra = [k for k in values if k not in names]
-        if extra:
-            raise BadParamsError(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not "
-                                 f"in the expression (its names: {', '.join(names) or 'none'})")
-        values = {n: values[n] for n in names}
-    return values

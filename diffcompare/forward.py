@@ -1,69 +1,39 @@
 """Forward mode: dual numbers driven by the SAME table as reverse mode.
 
 A ``Dual`` carries a primal ``value`` and a ``tangent`` with one leading axis of directions,
-so one forward pass pushes all n unit directions at once (in chunks, to bound memory):
-``tangent[j]`` is d value / d theta_j. Elementwise rows use their local partials
-(``ydot = sum_k partial_k * xdot_k``); structural rows use their ``jvp``.
+so one forward pass pushes many unit directions at once: ``tangent[j]`` is d value / d
+theta_j. Elementwise rows use their local partials (``ydot = sum_k partial_k * xdot_k``),
+structural rows their ``jvp``. The n directions go in chunks (``chunk`` per pass, fewer
+when the model's values are large) so memory stays bounded whatever n is.
+
+NaN stays in its entry, as in reverse mode: at ``sqrt(0)`` the partial is inf, and
+``inf * 0`` would put a nan into every direction whose tangent is 0 there -- including the
+directions that do not even reach that entry, where reverse mode multiplies nothing. So a
+pass whose result is not finite is run again with a *dependence mask* beside each tangent
+(True where the entry depends on the direction; propagated by OR for elementwise rows and by
+the row's own jvp over ones for structural rows), and a non-finite partial times a tangent
+entry that does not depend on its direction gives 0. Finite passes (nearly all) pay nothing.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import NonScalarOutputError, TracerError
-from .primitives import TABLE
+from .errors import BadOptionError, BadParamsError
+from .params import Layout, check_params, scalar_output
+from .primitives import NUMPY, namespace
+from .traced import Traced
 
-__all__ = ["Dual", "make", "CHUNK"]
+__all__ = ["Dual", "FORWARD", "make", "jvp", "CHUNK", "TANGENT_BYTES"]
 
-CHUNK = 256   # directions per forward pass
-
-
-class Dual:
-    __slots__ = ("value", "tangent")
-    __array_priority__ = 100.0
-
-    def __init__(self, value, tangent):
-        self.value, self.tangent = value, tangent
-
-    def __add__(self, o): return apply(_T["add"], self, o)
-    def __radd__(self, o): return apply(_T["add"], o, self)
-    def __sub__(self, o): return apply(_T["sub"], self, o)
-    def __rsub__(self, o): return apply(_T["sub"], o, self)
-    def __mul__(self, o): return apply(_T["mul"], self, o)
-    def __rmul__(self, o): return apply(_T["mul"], o, self)
-    def __truediv__(self, o): return apply(_T["div"], self, o)
-    def __rtruediv__(self, o): return apply(_T["div"], o, self)
-    def __pow__(self, o): return apply(_T["pow"], self, o)
-    def __rpow__(self, o): return apply(_T["pow"], o, self)
-    def __matmul__(self, o): return apply(_T["matmul"], self, o)
-    def __rmatmul__(self, o): return apply(_T["matmul"], o, self)
-    def __neg__(self): return apply(_T["neg"], self)
-    def __pos__(self): return self
-    def __getitem__(self, index): return apply(_T["getitem"], self, index=index)
-    def __lt__(self, o): return self.value < _primal(o)
-    def __le__(self, o): return self.value <= _primal(o)
-    def __gt__(self, o): return self.value > _primal(o)
-    def __ge__(self, o): return self.value >= _primal(o)
-    def __bool__(self): return bool(self.value)
-    def __len__(self): return len(self.value)
-
-    shape = property(lambda self: np.shape(self.value))
-    ndim = property(lambda self: np.ndim(self.value))
-    size = property(lambda self: np.size(self.value))
-    dtype = property(lambda self: np.result_type(self.value))
-    T = property(lambda self: apply(_T["transpose"], self))
-
-    def _escape(self, *_, **__):
-        raise TracerError("a numpy/math function (or float()) was called on a dual number "
-                          "behind the namespace's back: use the xp your function receives")
-
-    __array__ = __float__ = __int__ = __complex__ = __index__ = _escape
+CHUNK = 256                 # directions per forward pass, at most
+TANGENT_BYTES = 256 << 20   # ... and fewer when one pass's largest tangent would pass this
 
 
-_T = TABLE
+class Dual(Traced):
+    __slots__ = ("value", "tangent", "mask")
 
-
-def _primal(x):
-    return x.value if x.__class__ is Dual else x
+    def __init__(self, value, tangent, mask=None):
+        self.value, self.tangent, self.mask = value, tangent, mask
 
 
 def _align(xdot, x, out):
@@ -74,106 +44,120 @@ def _align(xdot, x, out):
     return xdot
 
 
+def _finite(d):
+    return np.isfinite(d).all() if isinstance(d, np.ndarray) else d - d == 0
+
+
 def apply(prim, *args, **kw):
     vals = [a.value if a.__class__ is Dual else a for a in args]
     out = prim.impl(*vals, **kw)
-    duals = [(k, a.tangent) for k, a in enumerate(args) if a.__class__ is Dual]
+    duals = [(k, a) for k, a in enumerate(args) if a.__class__ is Dual]
     if not duals:
         return out
-    n = duals[0][1].shape[0]
+    n = duals[0][1].tangent.shape[0]
+    full = (n,) + np.shape(out)
+    masked = duals[0][1].mask is not None
     if prim.partials is None and prim.vjps is None:          # no gradient
-        return Dual(out, np.zeros((n,) + np.shape(out)))
+        return Dual(out, np.zeros(full), np.zeros(full, bool) if masked else None)
+    mask = None
     if prim.elementwise:
-        from .namespaces import NUMPY
         ydot = None
-        for k, xdot in duals:
-            t = prim.partials[k](NUMPY, out, *vals) * _align(xdot, vals[k], out)
+        for k, a in duals:
+            d = prim.partials[k](NUMPY, out, *vals)
+            t = d * _align(a.tangent, vals[k], out)
+            if masked:
+                m = _align(a.mask, vals[k], out)
+                if not _finite(d):
+                    t = np.where(m, t, 0.0)
+                mask = m if mask is None else mask | m
             ydot = t if ydot is None else ydot + t
-        full = (n,) + np.shape(out)
         if ydot.shape != full:
             ydot = np.broadcast_to(ydot, full)
+        if masked:
+            mask = np.broadcast_to(mask, full)
     else:
-        xdots = [None] * len(args)
-        for k, xdot in duals:
-            xdots[k] = xdot
+        xdots, masks = [None] * len(args), [None] * len(args)
+        for k, a in duals:
+            xdots[k] = a.tangent
+            masks[k] = a.mask.astype(float) if masked else None
         ydot = prim.jvp(xdots, out, *vals, **kw)
-    return Dual(out, ydot)
+        if masked:                       # the row's own jvp, over ones: where anything flows
+            ones = [np.ones(np.shape(v)) if isinstance(v, np.ndarray) else 1.0 for v in vals]
+            mask = prim.jvp(masks, np.ones(np.shape(out)), *ones, **kw) > 0
+    return Dual(out, ydot, mask)
 
 
-def forward_op(prim):
-    """The FORWARD namespace's function for one row of the table."""
-    def f(*args, **kw):
-        return apply(prim, *args, **kw)
-    f.__name__ = prim.name
-    return f
+def _binary(prim, reflected):
+    if reflected:
+        return lambda self, other: apply(prim, other, self)
+    return lambda self, other: apply(prim, self, other)
+
+
+Dual.install(_binary, lambda prim, x, kw: apply(prim, x, **(kw or {})))
+FORWARD = namespace("FORWARD", lambda prim: lambda *args, **kw: apply(prim, *args, **kw))
+
+
+def chunk_size(params, chunk=CHUNK, limit=TANGENT_BYTES):
+    """Directions per pass: ``chunk``, fewer if a pass's param tangents would pass ``limit``
+    bytes (a tangent is directions x the value's size x 8 bytes; the model's intermediate
+    values are assumed no larger than its largest param or ten times the params' total)."""
+    biggest = max(max((int(np.size(v)) for v in params.values()), default=1), 1)
+    per_direction = 8 * max(biggest, sum(int(np.size(v)) for v in params.values()) // 10, 1)
+    return max(1, min(chunk, limit // per_direction))
 
 
 def make(f, params, chunk=CHUNK):
     """The ``autodiff-forward`` method: one forward pass per chunk of unit directions."""
-    from .namespaces import FORWARD
-    if not (isinstance(chunk, int) and chunk > 0):
-        from .errors import BadOptionError
+    if not (isinstance(chunk, int) and not isinstance(chunk, bool) and chunk > 0):
         raise BadOptionError(f"chunk must be a positive integer, got {chunk!r}")
+    layout = Layout(params)
+    step = chunk_size(params, chunk)
+
+    def run(params, lo, hi, masked):
+        duals = {}
+        for name, sl in zip(layout.names, layout.slices):
+            v = params[name]
+            t = np.zeros((hi - lo, sl.stop - sl.start))
+            a, b = max(sl.start, lo), min(sl.stop, hi)
+            if a < b:
+                t[np.arange(a - lo, b - lo), np.arange(a - sl.start, b - sl.start)] = 1.0
+            t = t.reshape((hi - lo,) + np.shape(v))
+            duals[name] = Dual(v, t, t != 0 if masked else None)
+        return scalar_output(f(duals, FORWARD))
 
     def call(params):
-        names = list(params)
-        sizes = [int(np.size(params[k])) for k in names]
-        offsets = np.cumsum([0] + sizes)
-        n = int(offsets[-1])
-        flat = np.zeros(n)
-        value = None
-        passes = 0
-        for lo in range(0, max(n, 1), chunk):
-            hi = min(lo + chunk, n)
-            m = hi - lo
-            duals = {}
-            for k, name in enumerate(names):
-                v = params[name]
-                t = np.zeros((m, sizes[k]))
-                a, b = max(offsets[k], lo), min(offsets[k + 1], hi)
-                if a < b:
-                    t[np.arange(a - lo, b - lo), np.arange(a - offsets[k], b - offsets[k])] = 1.0
-                duals[name] = Dual(v, t.reshape((m,) + np.shape(v)))
-            out = f(duals, FORWARD)
+        flat = np.zeros(layout.n)
+        value, passes = None, 0
+        for lo in range(0, max(layout.n, 1), step):
+            hi = min(lo + step, layout.n)
+            out = run(params, lo, hi, False)
             passes += 1
-            if out.__class__ is not Dual:
+            if out.__class__ is not Dual:            # f does not depend on params
                 value = out
                 break
-            if np.ndim(out.value) != 0:
-                raise NonScalarOutputError(
-                    f"the function returned an array of shape {np.shape(out.value)}; gradients "
-                    "need a scalar output")
+            if not _finite(out.tangent):             # keep each nan in its own entry
+                out = run(params, lo, hi, True)
+                passes += 1
             value = out.value
             flat[lo:hi] = out.tangent
-        grads = {}
-        for k, name in enumerate(names):
-            g = flat[offsets[k]:offsets[k + 1]]
-            v = params[name]
-            grads[name] = g.reshape(np.shape(v)) if isinstance(v, np.ndarray) else float(g[0])
-        return value, grads, {"forward_passes": passes}
+        return value, layout.unflatten(flat, cast=False), {"forward_passes": passes}
     return call
 
 
 def jvp(f, params, tangents):
     """``(value, directional derivative)`` of ``f`` at ``params`` along ``tangents`` (a dict
     shaped like params), in ONE forward pass -- what forward mode does best."""
-    from .namespaces import FORWARD
-    from .params import check_params
     params = check_params(params)
     tangents = check_params(tangents)
     if set(tangents) != set(params):
-        from .errors import BadParamsError
         raise BadParamsError(f"tangents must have the params' names {sorted(params)}, got {sorted(tangents)}")
     duals = {}
     for k, v in params.items():
         t = np.asarray(tangents[k], dtype=float)
         if t.shape != np.shape(v):
-            from .errors import BadParamsError
             raise BadParamsError(f"tangent {k!r} has shape {t.shape}, the param {np.shape(v)}")
         duals[k] = Dual(v, t[None])
-    out = f(duals, FORWARD)
+    out = scalar_output(f(duals, FORWARD))
     if out.__class__ is not Dual:
         return out, 0.0
-    if np.ndim(out.value) != 0:
-        raise NonScalarOutputError(f"the function returned an array of shape {np.shape(out.value)}")
     return out.value, float(out.tangent[0])

@@ -21,6 +21,18 @@ A row with ``partials=None`` has no gradient (step, sign): its cotangent is drop
 
 Adding an op = adding one row to ``ROWS``; every namespace, both modes and the table tests
 pick it up.
+
+The SymPy column is written as a function of the ``sympy`` module (``lambda sp: sp.exp``),
+resolved on first use: ``import diffcompare`` does not import SymPy (0.7 s) until a symbolic
+feature needs it. ``Namespace`` and the plain ``NUMPY`` namespace (the table's primal column)
+live here too, so every mode can build its own namespace from the table without importing
+another mode.
+
+Partials are written so that they do not cancel and do not multiply 0 by inf where the
+true value is finite: ``sigmoid: 1 / (4 cosh(x/2)**2)`` (``out * (1 - out)`` is 0 for x > 37,
+true 4e-18 at x = 40; and a third of the cost of computing sigmoid(-x)), ``tanh: 1 / cosh(x)**2``
+(``1 - out**2`` is 0 for x > 19; as cheap),
+``pow: y * x**(y-1)`` with 0 where ``y == 0`` (``x**0`` at 0 is 1, its slope 0, not 0 * inf).
 """
 from __future__ import annotations
 
@@ -31,16 +43,24 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
-import sympy
 
-__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast"]
+from .errors import UnknownOpError
+
+__all__ = ["Primitive", "ROWS", "TABLE", "unbroadcast", "Namespace", "NUMPY", "VOCABULARY", "namespace",
+           "CONSTANT_PARTIALS"]
+
+
+@functools.cache
+def _sympy():
+    import sympy
+    return sympy
 
 
 @dataclass(frozen=True)
 class Primitive:
     name: str
     impl: Callable                      # primal on floats / numpy arrays
-    sym: Callable                       # primal on ONE SymPy scalar (elementwise) or object arrays
+    sympy: Callable                     # sp -> primal on ONE SymPy scalar (elementwise) or object arrays
     partials: Optional[tuple] = None    # elementwise: fn(xp, out, *args) per argument
     vjps: Optional[tuple] = None        # structural: fn(ybar, out, *args, **kw) per argument
     jvp: Optional[Callable] = None      # structural: fn(xdots, out, *args, **kw)
@@ -52,6 +72,11 @@ class Primitive:
     @property
     def elementwise(self) -> bool:
         return self.vjps is None
+
+    @functools.cached_property
+    def sym(self):
+        """The SymPy primal (SymPy imported on first use)."""
+        return self.sympy(_sympy())
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -71,6 +96,7 @@ def _fast(math_fn, np_fn):
                 pass
         return np_fn(x)
     f.__name__ = np_fn.__name__
+    f.scalar, f.array = math_fn, np_fn          # for code generation (compiled.py)
     return f
 
 
@@ -91,6 +117,27 @@ def _pow(x, y):
             pass
         return np.power(np.float64(x), y)   # nan for a negative base, inf for 0**-1
     return x ** y
+
+
+def _times0(a, b):
+    """``a * b``, but 0 where ``a`` is 0 even if ``b`` is inf (``0**-1``) or -inf (``log 0``);
+    SymPy values multiply plainly (the table's symbolic form)."""
+    if a.__class__ is float or isinstance(a, (int, np.floating)):
+        return 0.0 if a == 0 else a * b
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        p = a * b
+        zero = a == 0
+        return np.where(zero, 0.0, p) if zero.any() else p
+    return a * b
+
+
+def _inverse_square(c):
+    return 1.0 / (c * c)
+
+
+def _sym_mean(sp, x, axis=None, keepdims=False):
+    s = np.sum(x, axis=axis, keepdims=keepdims)
+    return s * sp.Rational(np.size(s), np.size(x))
 
 
 def _sigmoid_math(x):
@@ -140,8 +187,9 @@ def _logsumexp(x, axis=None, keepdims=False):
 
 
 def _sym_logsumexp(x, axis=None, keepdims=False):
-    s = np.sum(_map1(sympy.exp)(x), axis=axis, keepdims=keepdims)
-    return _map1(sympy.log)(s) if isinstance(s, np.ndarray) else sympy.log(s)
+    sp = _sympy()
+    s = np.sum(_map1(sp.exp)(x), axis=axis, keepdims=keepdims)
+    return _map1(sp.log)(s) if isinstance(s, np.ndarray) else sp.log(s)
 
 
 def _map1(f):
@@ -186,7 +234,7 @@ def _expand(ybar, x, axis, keepdims):
             ybar = np.expand_dims(ybar, axis)
     if x.__class__ is np.ndarray and (ybar.__class__ is np.ndarray or isinstance(ybar, float)):
         # A filled array, not np.broadcast_to's read-only view: cheaper to make.
-        g = np.empty(x.shape, np.result_type(ybar))
+        g = np.empty(x.shape, np.result_type(ybar, x))      # a float32 model's cotangent stays float32
         g[...] = ybar
         return g
     return np.broadcast_to(ybar, _shape(x))
@@ -263,7 +311,7 @@ def _lse_vjp(ybar, out, x, axis=None, keepdims=False):
 
 def _exp_any(a):
     """exp of a float array or of an object array of SymPy expressions (the symbolic sweep)."""
-    return _map1(sympy.exp)(a) if getattr(a, "dtype", None) is np.dtype(object) else np.exp(a)
+    return _map1(_sympy().exp)(a) if getattr(a, "dtype", None) is np.dtype(object) else np.exp(a)
 
 
 def _lse_jvp(xdots, out, x, axis=None, keepdims=False):
@@ -326,62 +374,134 @@ def _mean(x, axis=None, keepdims=False):
 
 P = Primitive
 ROWS = (
-    # elementwise rows: primal, SymPy primal, one partial per argument
-    P("add", operator.add, operator.add, (lambda xp, out, x, y: 1.0, lambda xp, out, x, y: 1.0),
+    # elementwise rows: primal, SymPy primal (given the sympy module), one partial per argument
+    P("add", operator.add, lambda sp: operator.add, (lambda xp, out, x, y: 1.0, lambda xp, out, x, y: 1.0),
       show="{0} + {1}", nargs=2),
-    P("sub", operator.sub, operator.sub, (lambda xp, out, x, y: 1.0, lambda xp, out, x, y: -1.0),
+    P("sub", operator.sub, lambda sp: operator.sub, (lambda xp, out, x, y: 1.0, lambda xp, out, x, y: -1.0),
       show="{0} - {1}", nargs=2),
-    P("mul", operator.mul, operator.mul, (lambda xp, out, x, y: y, lambda xp, out, x, y: x),
+    P("mul", operator.mul, lambda sp: operator.mul, (lambda xp, out, x, y: y, lambda xp, out, x, y: x),
       show="{0}*{1}", nargs=2),
-    P("div", _div, operator.truediv, (lambda xp, out, x, y: _div(1.0, y), lambda xp, out, x, y: _div(-out, y)),
+    P("div", _div, lambda sp: operator.truediv,
+      (lambda xp, out, x, y: _div(1.0, y), lambda xp, out, x, y: _div(-out, y)),
       show="{0}/{1}", nargs=2, domain=(0.3, 3.0)),
-    P("neg", operator.neg, operator.neg, (lambda xp, out, x: -1.0,), show="-{0}"),
-    P("pow", _pow, operator.pow,
-      (lambda xp, out, x, y: y * _pow(x, y - 1), lambda xp, out, x, y: out * xp.log(x)),
+    P("neg", operator.neg, lambda sp: operator.neg, (lambda xp, out, x: -1.0,), show="-{0}"),
+    P("pow", _pow, lambda sp: operator.pow,
+      (lambda xp, out, x, y: _times0(y, _pow(x, y - 1)), lambda xp, out, x, y: _times0(out, xp.log(x))),
       show="{0}**{1}", nargs=2, domain=(0.3, 3.0)),
-    P("exp", _fast(math.exp, np.exp), sympy.exp, (lambda xp, out, x: out,), show="exp({0})"),
-    P("log", _fast(math.log, np.log), sympy.log, (lambda xp, out, x: _div(1.0, x),), show="log({0})",
+    P("exp", _fast(math.exp, np.exp), lambda sp: sp.exp, (lambda xp, out, x: out,), show="exp({0})"),
+    P("log", _fast(math.log, np.log), lambda sp: sp.log, (lambda xp, out, x: _div(1.0, x),), show="log({0})",
       domain=(0.1, 5.0)),
-    P("sin", _fast(math.sin, np.sin), sympy.sin, (lambda xp, out, x: xp.cos(x),), show="sin({0})"),
-    P("cos", _fast(math.cos, np.cos), sympy.cos, (lambda xp, out, x: -xp.sin(x),), show="cos({0})"),
-    P("tanh", _fast(math.tanh, np.tanh), sympy.tanh, (lambda xp, out, x: 1.0 - out * out,),
-      show="tanh({0})"),
-    P("sigmoid", _fast(_sigmoid_math, _sigmoid_np), lambda x: 1 / (1 + sympy.exp(-x)),
-      (lambda xp, out, x: out * (1.0 - out),), show="sigmoid({0})", domain=(-4.0, 4.0)),
-    P("sqrt", _fast(math.sqrt, np.sqrt), sympy.sqrt, (lambda xp, out, x: _div(0.5, out),), show="sqrt({0})",
-      domain=(0.1, 5.0)),
-    P("abs", _fast(abs, np.abs), sympy.Abs, (lambda xp, out, x: xp.sign(x),), show="|{0}|"),
+    P("sin", _fast(math.sin, np.sin), lambda sp: sp.sin, (lambda xp, out, x: xp.cos(x),), show="sin({0})"),
+    P("cos", _fast(math.cos, np.cos), lambda sp: sp.cos, (lambda xp, out, x: -xp.sin(x),), show="cos({0})"),
+    P("sinh", _fast(math.sinh, np.sinh), lambda sp: sp.sinh, (lambda xp, out, x: xp.cosh(x),), show="sinh({0})"),
+    P("cosh", _fast(math.cosh, np.cosh), lambda sp: sp.cosh, (lambda xp, out, x: xp.sinh(x),), show="cosh({0})"),
+    P("tanh", _fast(math.tanh, np.tanh), lambda sp: sp.tanh,
+      (lambda xp, out, x: _inverse_square(xp.cosh(x)),), show="tanh({0})"),
+    P("sigmoid", _fast(_sigmoid_math, _sigmoid_np), lambda sp: (lambda x: 1 / (1 + sp.exp(-x))),
+      (lambda xp, out, x: 0.25 * _inverse_square(xp.cosh(0.5 * x)),), show="sigmoid({0})", domain=(-4.0, 4.0)),
+    P("sqrt", _fast(math.sqrt, np.sqrt), lambda sp: sp.sqrt, (lambda xp, out, x: _div(0.5, out),),
+      show="sqrt({0})", domain=(0.1, 5.0)),
+    P("abs", _fast(abs, np.abs), lambda sp: sp.Abs, (lambda xp, out, x: xp.sign(x),), show="|{0}|"),
     # Ties split the gradient evenly (Heaviside(0) = 1/2), as SymPy's Max and autograd do.
-    P("maximum", _maximum, sympy.Max,
+    P("maximum", _maximum, lambda sp: sp.Max,
       (lambda xp, out, x, y: xp.step(x - y), lambda xp, out, x, y: xp.step(y - x)),
       show="max({0}, {1})", nargs=2),
-    P("minimum", _minimum, sympy.Min,
+    P("minimum", _minimum, lambda sp: sp.Min,
       (lambda xp, out, x, y: xp.step(y - x), lambda xp, out, x, y: xp.step(x - y)),
       show="min({0}, {1})", nargs=2),
     # No gradient (zero almost everywhere): the perceptron's threshold, and sign.
-    P("step", _step, lambda x: sympy.Heaviside(x, sympy.S.Half), None, show="step({0})",
+    P("step", _step, lambda sp: (lambda x: sp.Heaviside(x, sp.S.Half)), None, show="step({0})",
       notes="Heaviside with step(0) = 1/2 (SymPy's convention); gradient 0 a.e."),
-    P("sign", _sign, sympy.sign, None, show="sign({0})"),
+    P("sign", _sign, lambda sp: sp.sign, None, show="sign({0})"),
 
     # structural rows: explicit vjp per argument and one jvp
-    P("matmul", operator.matmul, operator.matmul, None,
+    P("matmul", operator.matmul, lambda sp: operator.matmul, None,
       vjps=(_matmul_vjp_a, _matmul_vjp_b), jvp=_matmul_jvp, show="{0} @ {1}", nargs=2),
-    P("sum", _sum, np.sum, None,
+    P("sum", _sum, lambda sp: np.sum, None,
       vjps=(lambda ybar, out, x, axis=None, keepdims=False: _expand(ybar, x, axis, keepdims),),
       jvp=_sum_jvp, show="sum({0})"),
-    P("mean", _mean, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims)
-      * sympy.Rational(np.size(np.sum(x, axis=axis, keepdims=keepdims)), np.size(x)),
-      None, vjps=(_mean_vjp,), jvp=_mean_jvp, show="mean({0})"),
-    P("logsumexp", _logsumexp, _sym_logsumexp, None, vjps=(_lse_vjp,), jvp=_lse_jvp,
+    P("mean", _mean, lambda sp: functools.partial(_sym_mean, sp), None, vjps=(_mean_vjp,), jvp=_mean_jvp,
+      show="mean({0})"),
+    P("logsumexp", _logsumexp, lambda sp: _sym_logsumexp, None, vjps=(_lse_vjp,), jvp=_lse_jvp,
       show="logsumexp({0})"),
-    P("reshape", np.reshape, np.reshape, None,
+    P("reshape", np.reshape, lambda sp: np.reshape, None,
       vjps=(lambda ybar, out, x, shape: np.reshape(ybar, _shape(x)),), jvp=_reshape_jvp,
       show="reshape({0})"),
-    P("transpose", np.transpose, np.transpose, None, vjps=(_transpose_vjp,), jvp=_transpose_jvp,
+    P("transpose", np.transpose, lambda sp: np.transpose, None, vjps=(_transpose_vjp,), jvp=_transpose_jvp,
       show="transpose({0})"),
-    P("getitem", _getitem, _getitem, None, vjps=(_getitem_vjp,), jvp=_getitem_jvp,
+    P("getitem", _getitem, lambda sp: _getitem, None, vjps=(_getitem_vjp,), jvp=_getitem_jvp,
       show="{0}[{index}]"),
 )
 del P
 
 TABLE = {row.name: row for row in ROWS}
+
+
+def _constant_partials(prim):
+    """``(c_0, c_1, ...)`` when every partial of a row is a constant (add: 1, 1; sub: 1, -1):
+    a partial that returns a float when handed opaque objects cannot depend on them."""
+    o = object()
+    try:
+        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
+    except Exception:
+        return None
+    return cs if all(c.__class__ is float for c in cs) else None
+
+
+CONSTANT_PARTIALS = {r.name: c for r in ROWS if r.partials is not None and (c := _constant_partials(r)) is not None}
+"""Rows whose partials are constants: the sweeps add the cotangent itself, not times 1."""
+
+
+# --- namespaces: a bag of functions, and the plain one over the table's primal column ------
+
+VOCABULARY = tuple(r.name for r in ROWS if r.name not in ("add", "sub", "mul", "div", "neg", "pow")) + ("name",)
+
+
+class Namespace:
+    """A named bag of functions; asking for a function it lacks is a clear error."""
+
+    def __init__(self, name, functions):
+        self.__name__ = name
+        self._functions = dict(functions)
+        self.__dict__.update(self._functions)
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        raise UnknownOpError(
+            f"namespace {self.__name__} has no op {attr!r}: models may use only "
+            f"{', '.join(VOCABULARY)} and Python operators. To add an op, add one row to "
+            "ROWS in diffcompare/primitives.py (primal, SymPy primal, one partial per argument)")
+
+    def __repr__(self):
+        return f"<xp {self.__name__}>"
+
+
+def _identity_name(x, label):
+    return x
+
+
+def _keyword_metadata(prim, fn):
+    """Let a structural row take its metadata positionally too (``xp.reshape(a, (3, 1))``,
+    ``xp.sum(a, 0)``), as numpy does; the modes' functions take it by keyword."""
+    if prim.elementwise or prim.nargs != 1:
+        return fn
+    names = prim.vjps[0].__code__.co_varnames[3:prim.vjps[0].__code__.co_argcount]
+
+    def f(x, *meta, **kw):
+        if len(meta) > len(names):
+            raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
+        return fn(x, **dict(zip(names, meta), **kw)) if meta else fn(x, **kw)
+    f.__name__ = prim.name
+    return f
+
+
+def namespace(name, op, label=_identity_name):
+    """The namespace of one mode: ``op(prim)`` is its function for a row; ``label(x, name)``
+    names a value (the tracer records it, elsewhere the identity)."""
+    fns = {r.name: _keyword_metadata(r, op(r)) for r in ROWS}
+    fns["name"] = label
+    return Namespace(name, fns)
+
+
+NUMPY = Namespace("NUMPY", dict({r.name: r.impl for r in ROWS}, name=_identity_name))

@@ -13,27 +13,47 @@ Why a flat list: an entry is appended only after its arguments exist, so the app
 already IS a topological order -- the backward sweep is one reversed loop (no recursion, so
 a 100,000-op chain is fine) with cotangents accumulated in a local dict, and nodes are
 never mutated (nothing to zero between calls, no global state: the tape travels with the
-boxes).
+boxes). The garbage collector is paused while recording: an op makes four tracked objects,
+and collections during a long trace would make the per-op cost grow with depth.
 """
 from __future__ import annotations
 
+import gc
+import operator
+from typing import NamedTuple
+
 import numpy as np
 
-from .errors import NonScalarOutputError, TracerError
-from .primitives import TABLE, unbroadcast
+from .errors import TracerError
+from .params import check_params, scalar_output
+from .primitives import CONSTANT_PARTIALS, NUMPY, namespace, unbroadcast
+from .traced import Traced
 
-__all__ = ["Box", "Tape", "trace", "record", "make"]
+__all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make"]
+
+
+class Entry(NamedTuple):
+    """One tape entry. ``links`` pairs (argument position, parent entry) for the traced
+    arguments; an input has ``prim`` None. The tape stores plain tuples of this layout (a
+    NamedTuple costs ten times a tuple to build, on the hot path); ``Tape.ops`` names them."""
+    prim: object
+    links: tuple
+    args: tuple
+    out: object
+    kw: dict | None
 
 
 class Tape:
-    """The recorded program. ``entries[i] = (prim, links, args, out, kw)`` where ``links`` is
-    ``((arg_position, parent_entry), ...)`` for the traced arguments; a leaf (an input) has
-    ``prim = None``."""
+    """The recorded program: ``entries`` (tuples laid out as ``Entry``), ``labels`` (entry ->
+    name), ``inputs`` (name -> entry), ``output`` (the result's entry), and ``guards``: the
+    Python control flow that read a traced value (a comparison, ``bool()``), as
+    ``(after entry, op, entry, other entry or None, other constant, result)`` -- what a
+    compiled program must re-check (compiled.py)."""
 
-    __slots__ = ("entries", "labels", "inputs", "output")
+    __slots__ = ("entries", "labels", "inputs", "output", "guards")
 
     def __init__(self):
-        self.entries, self.labels, self.inputs, self.output = [], {}, {}, None
+        self.entries, self.labels, self.inputs, self.output, self.guards = [], {}, {}, None, []
 
     def leaf(self, value, label):
         self.entries.append((None, (), (), value, None))
@@ -41,6 +61,10 @@ class Tape:
         self.labels[i] = label
         self.inputs[label] = i
         return Box(value, self, i)
+
+    def ops(self):
+        """The entries as named ``Entry`` tuples."""
+        return [Entry._make(e) for e in self.entries]
 
     def __len__(self):
         """Number of primitive ops recorded (inputs not counted)."""
@@ -50,15 +74,14 @@ class Tape:
     def value(self):
         return self.entries[self.output][3]
 
-    def backward(self, root=None, seed=1.0, keep=False, xp=None):
+    def backward(self, root=None, seed=1.0, keep=False, xp=NUMPY):
         """Cotangents of the inputs (or of every node, with ``keep``), by one reversed sweep.
-        The partials are evaluated in namespace ``xp`` (NUMPY by default; SYMPY on a tape
-        recorded over SymPy values builds the derivative as an expression DAG)."""
+        The partials are evaluated in namespace ``xp`` (SYMPY on a tape recorded over SymPy
+        values builds the derivative as an expression DAG)."""
         root = self.output if root is None else root
-        # On numbers, a constant partial (add: 1, sub: -1) is not multiplied in; SymPy keeps
+        # On numbers a constant partial (add: 1, sub: -1) is not multiplied in; SymPy keeps
         # the table's literal form.
-        consts = _CONSTANT if xp is None or xp is _NP else {}
-        xp = _NP if xp is None else xp
+        consts = CONSTANT_PARTIALS if xp is NUMPY else {}
         entries, bars, done = self.entries, {root: seed}, {}
         pop = bars.pop
         for i in range(root, -1, -1):
@@ -66,42 +89,44 @@ class Tape:
             if ybar is None:
                 continue
             prim, links, args, out, kw = entries[i]
-            if prim is None:
+            if prim is None or keep:
                 done[i] = ybar
-                continue
-            if keep:
-                done[i] = ybar
+                if prim is None:
+                    continue
             rules = prim.partials
             if rules is not None:                    # elementwise: ybar * local partial
                 c = consts.get(prim.name)
                 for k, p in links:
                     if c is None:
                         d = rules[k](xp, out, *args)
-                        g = _times(ybar, d, out, args) if d.__class__ is _ARRAY else ybar * d
+                        g = _times(ybar, d, out, args) if d.__class__ is np.ndarray else ybar * d
                     else:
                         g = ybar if c[k] == 1.0 else -ybar if c[k] == -1.0 else ybar * c[k]
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
                         a = args[k]
-                        if g.__class__ is not _ARRAY or a.__class__ is not _ARRAY or g.shape != a.shape:
+                        if g.__class__ is not np.ndarray or a.__class__ is not np.ndarray or g.shape != a.shape:
                             g = unbroadcast(g, a)
                     bars[p] = bars[p] + g if p in bars else g
             elif prim.vjps is not None:              # structural: explicit vjp
-                vjps = prim.vjps
                 for k, p in links:
-                    g = vjps[k](ybar, out, *args, **kw) if kw else vjps[k](ybar, out, *args)
+                    g = prim.vjps[k](ybar, out, *args, **kw) if kw else prim.vjps[k](ybar, out, *args)
                     bars[p] = bars[p] + g if p in bars else g
             # else: no gradient (step, sign) -- the cotangent stops here
         return done
 
-    def format(self, adjoints=False, digits=6):
-        """The lecture's listing: one primitive op per line with its forward value, then
-        (on request) the backward pass with each adjoint dL/dnode."""
-        names = dict(self.labels)
-        k = 0
+    def names(self):
+        """Entry -> display name: the label, else t1, t2, ... in recording order."""
+        names, k = dict(self.labels), 0
         for i, e in enumerate(self.entries):
             if e[0] is not None:
                 k += 1
                 names.setdefault(i, f"t{k}")
+        return names
+
+    def format(self, adjoints=False, digits=6):
+        """The lecture's listing: one primitive op per line with its forward value, then
+        (on request) the backward pass with each adjoint dL/dnode."""
+        names = self.names()
         fmt = lambda v: _fmt(v, digits)
         rows = []
         for i, (prim, links, args, out, kw) in enumerate(self.entries):
@@ -119,12 +144,25 @@ class Tape:
             out = names[self.output]
             lines.append("backward:")
             bars = self.backward(keep=True)
-            for i in sorted(bars, reverse=True):
-                lines.append(f"d{out}/d{names[i]} = {fmt(bars[i])}")
+            lines += [f"d{out}/d{names[i]} = {fmt(bars[i])}" for i in sorted(bars, reverse=True)]
         return "\n".join(lines)
 
     def __str__(self):
         return self.format()
+
+    def draw(self, path, **options):
+        """Draw the computational graph to ``path`` (.svg, .png or .dot), forward values and
+        adjoints on the nodes: see ``graph.draw`` (options ``max_nodes``, ``max_layers``,
+        ``digits``). Returns the ``graph.Graph`` drawn."""
+        from .graph import draw
+        return draw(self, path, **options)
+
+    def source(self):
+        """The adjoint program this tape compiles to (``autodiff-compiled``): one primitive
+        per line forward, then one cotangent per line backward."""
+        from .codegen import emit
+        params = {name: self.entries[i][3] for name, i in self.inputs.items()}
+        return emit(self, params).source
 
     def __repr__(self):
         return f"<Tape: {len(self)} ops, {len(self.inputs)} inputs>"
@@ -136,27 +174,63 @@ def _fmt(v, digits):
     return f"<array {'x'.join(map(str, np.shape(v)))}>"
 
 
-_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _MATMUL, _GETITEM, _TRANSPOSE = (
-    TABLE[n] for n in ("add", "sub", "mul", "div", "pow", "neg", "matmul", "getitem", "transpose"))
+def _times(ybar, d, out, args):
+    """``ybar * d`` for an array partial ``d``, in place when ``d`` is a temporary the rule
+    just made (tanh's partial): one big allocation fewer per op."""
+    if ybar.__class__ is np.ndarray and d.base is None and d.shape == ybar.shape \
+            and d.dtype == ybar.dtype and d is not out and all(d is not a for a in args):
+        return np.multiply(d, ybar, out=d)
+    return ybar * d
 
 
-def _recorder(prim, reflected=False):
-    """``f(x[, y])`` that computes a unary or binary row on primals and, if an argument is
-    traced, appends the entry and returns a new Box. Also Box's operator methods (with
-    ``reflected`` for ``__radd__`` and kin, whose Box comes second)."""
+
+
+
+# --- the boxes: Python operators and namespace functions that record -----------------------
+
+class Box(Traced):
+    """A value being traced: its primal ``value``, the ``tape`` and its entry ``index``."""
+
+    __slots__ = ("value", "tape", "index")
+
+    def __init__(self, value, tape, index):
+        self.value, self.tape, self.index = value, tape, index
+
+    def __repr__(self):
+        return f"Box({self.value!r}, index={self.index})"
+
+    def __bool__(self):
+        result = bool(self.value)
+        self.tape.guards.append((len(self.tape.entries) - 1, "bool", self.index, None, None, result))
+        return result
+
+
+def _guarded(op):
+    """A comparison that reads the primal and notes it on the tape as a guard."""
+    def compare(self, other):
+        ov = other.value if other.__class__ is Box else other
+        result = op(self.value, ov)
+        self.tape.guards.append((len(self.tape.entries) - 1, op, self.index,
+                                 other.index if other.__class__ is Box else None, ov, result))
+        return result
+    return compare
+
+
+Box.__lt__, Box.__le__ = _guarded(operator.lt), _guarded(operator.le)
+Box.__gt__, Box.__ge__ = _guarded(operator.gt), _guarded(operator.ge)
+
+
+def _unary(prim, x, kw):
+    tape = x.tape
+    out = prim.impl(x.value, **kw) if kw else prim.impl(x.value)
+    tape.entries.append((prim, ((0, x.index),), (x.value,), out, kw))
+    return Box(out, tape, len(tape.entries) - 1)
+
+
+def _binary(prim, reflected=False):
+    """``f(x, y)`` that computes a binary row on primals and, if an argument is traced,
+    appends the entry and returns a new Box (one Python call per op: the hot path)."""
     impl = prim.impl
-    if prim.nargs == 1:
-        def unary(x, **kw):
-            if x.__class__ is not Box:
-                return impl(x, **kw)
-            if kw:                                   # metadata: axis=, shape=, ...
-                return _unary(prim, x, kw)
-            tape, xv = x.tape, x.value
-            out = impl(xv)
-            entries = tape.entries
-            entries.append((prim, ((0, x.index),), (xv,), out, None))
-            return Box(out, tape, len(entries) - 1)
-        return unary
 
     def binary(x, y):
         if reflected:
@@ -180,161 +254,92 @@ def _recorder(prim, reflected=False):
     return binary
 
 
-class Box:
-    """A value being traced: its primal ``value``, the ``tape`` and its entry ``index``."""
+def _op(prim):
+    """The TRACER namespace's function for one row (unary rows record directly)."""
+    if prim.nargs == 2:
+        return _binary(prim)
+    impl = prim.impl
 
-    __slots__ = ("value", "tape", "index")
-    __array_priority__ = 100.0      # ndarray (op) Box defers to Box.__r<op>__
-
-    def __init__(self, value, tape, index):
-        self.value, self.tape, self.index = value, tape, index
-
-    # Operators record directly (one Python call per op: this is the hot path).
-    __add__, __radd__ = _recorder(_ADD), _recorder(_ADD, reflected=True)
-    __sub__, __rsub__ = _recorder(_SUB), _recorder(_SUB, reflected=True)
-    __mul__, __rmul__ = _recorder(_MUL), _recorder(_MUL, reflected=True)
-    __truediv__, __rtruediv__ = _recorder(_DIV), _recorder(_DIV, reflected=True)
-    __pow__, __rpow__ = _recorder(_POW), _recorder(_POW, reflected=True)
-    __matmul__, __rmatmul__ = _recorder(_MATMUL), _recorder(_MATMUL, reflected=True)
-    __neg__ = _recorder(_NEG)
-    def __pos__(self): return self
-    def __getitem__(self, index): return _unary(_GETITEM, self, {"index": index})
-    # Comparisons look at the primal, so Python control flow works on traced values.
-    def __lt__(self, o): return self.value < _primal(o)
-    def __le__(self, o): return self.value <= _primal(o)
-    def __gt__(self, o): return self.value > _primal(o)
-    def __ge__(self, o): return self.value >= _primal(o)
-    def __bool__(self): return bool(self.value)
-    def __len__(self): return len(self.value)
-
-    shape = property(lambda self: np.shape(self.value))
-    ndim = property(lambda self: np.ndim(self.value))
-    size = property(lambda self: np.size(self.value))
-    dtype = property(lambda self: np.result_type(self.value))
-    T = property(lambda self: _unary(_TRANSPOSE, self, None))
-
-    def _escape(self, *_, **__):
-        raise TracerError(
-            "a numpy/math function (or float()) was called on a traced value behind the "
-            "namespace's back: write xp.exp(...), xp.sum(...) etc. with the xp your function "
-            "receives, never np.* or math.*")
-
-    __array__ = __float__ = __int__ = __complex__ = __index__ = _escape
-
-    def __repr__(self):
-        return f"Box({self.value!r}, index={self.index})"
+    def unary(x, **kw):
+        if x.__class__ is not Box:
+            return impl(x, **kw)
+        return _unary(prim, x, kw or None)
+    return unary
 
 
-def _primal(x):
-    return x.value if x.__class__ is Box else x
+def _label(x, label):
+    if x.__class__ is Box:
+        x.tape.labels[x.index] = label
+    return x
 
 
-def _unary(prim, x, kw):
-    tape = x.tape
-    out = prim.impl(x.value, **kw) if kw else prim.impl(x.value)
-    entries = tape.entries
-    entries.append((prim, ((0, x.index),), (x.value,), out, kw))
-    return Box(out, tape, len(entries) - 1)
-
-
-def _apply(prim, args, kw):
-    """General case (any arity): record if any argument is traced, else just compute."""
-    tape, links, vals = None, [], []
-    for k, a in enumerate(args):
-        if a.__class__ is Box:
-            if tape is not None and a.tape is not tape:
-                raise TracerError("values from two different traces were mixed in one op")
-            tape = a.tape
-            links.append((k, a.index))
-            vals.append(a.value)
-        else:
-            vals.append(a)
-    out = prim.impl(*vals, **kw)
-    if tape is None:
-        return out
-    tape.entries.append((prim, tuple(links), tuple(vals), out, kw or None))
-    return Box(out, tape, len(tape.entries) - 1)
-
-
-def traced(prim):
-    """The TRACER namespace's function for one row of the table."""
-    if prim.nargs <= 2:
-        f = _recorder(prim)
-    else:
-        def f(*args, **kw):
-            return _apply(prim, args, kw)
-    f.__name__ = prim.name
-    return f
-
-_NP = None  # the NUMPY namespace, bound by namespaces.py (partials are written against xp)
-_ARRAY = np.ndarray
-
-
-def _times(ybar, d, out, args):
-    """``ybar * d`` for an array partial ``d``, in place when ``d`` is a temporary the rule
-    just made (tanh's ``1 - out*out``): one big allocation fewer per op."""
-    if ybar.__class__ is _ARRAY and d.base is None and d.shape == ybar.shape \
-            and d.dtype == ybar.dtype and d is not out and all(d is not a for a in args):
-        return np.multiply(d, ybar, out=d)
-    return ybar * d
-
-
-def _constant_partials(prim):
-    """``(c_0, c_1, ...)`` when every partial of an elementwise row is a constant number
-    (add: 1, 1; sub: 1, -1; neg: -1), else None. Read off the table itself: a partial that
-    returns a float when handed opaque objects cannot depend on them."""
-    o = object()
-    try:
-        cs = tuple(rule(o, o, *[o] * prim.nargs) for rule in prim.partials)
-    except Exception:
-        return None
-    return cs if all(c.__class__ is float for c in cs) else None
-
-
-_CONSTANT = {r.name: c for r in TABLE.values() if r.partials is not None
-             and (c := _constant_partials(r)) is not None}
+Box.install(_binary, _unary)
+TRACER = namespace("TRACER", _op, _label)
 
 
 def trace(f, params, data=None):
     """Run ``f(params, TRACER)`` and return its tape (``print(tape)`` lists the primitive
     ops). ``data`` (name -> value) are traced as named inputs too, so they print by name; for
     a catalogue model its scalar data are, by default (``t1 = w*x``, not ``t1 = w*2``)."""
-    from .models import Model
-    if data is None and isinstance(f, Model):
-        data = {k: v for k, v in f.data.items() if isinstance(v, float)}
+    if data is None:
+        data = {k: v for k, v in (getattr(f, "data", None) or {}).items() if isinstance(v, float)}
     return record(f, params, data)
 
 
 def record(f, params, data=None):
-    from .namespaces import TRACER
+    """The tape of ``f(params, TRACER, **data)`` with params (and data) as named inputs."""
     tape = Tape()
-    leaf = tape.leaf
-    boxes = {k: leaf(v, k) for k, v in params.items()}
-    extra = {k: leaf(v, k) for k, v in data.items()} if data else {}
-    out = f(boxes, TRACER, **extra)
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        boxes = {k: tape.leaf(v, k) for k, v in params.items()}
+        extra = {k: tape.leaf(v, k) for k, v in data.items()} if data else {}
+        out = f(boxes, TRACER, **extra)
+    finally:
+        if paused:
+            gc.enable()
     if out.__class__ is not Box:
-        out = leaf(out, "const")
-    if out.value.__class__ is not float and np.ndim(out.value) != 0:
-        raise NonScalarOutputError(
-            f"the function returned an array of shape {np.shape(out.value)}; gradients need a "
-            "scalar output (sum or mean it)")
+        scalar_output(out)
+        out = tape.leaf(out, "const")
+    scalar_output(out.value)
     tape.output = out.index
     return tape
 
 
-def make(f, params, **options):
-    """The ``autodiff`` method: trace and sweep on every call (the trace is cheap)."""
-    if options:
-        raise TypeError(f"method 'autodiff' takes no options, got {sorted(options)}")
+def gradient(f, params):
+    """``(value, grads, tape)`` of one traced call: grads shaped like params (floats for
+    floats), params checked as they are boxed (floats and float arrays pass; anything else
+    goes through ``check_params``), and a NaN or inf param named when the value is not finite."""
+    if params.__class__ is not dict or not all(
+            v.__class__ is float or (v.__class__ is np.ndarray and v.dtype.kind == "f" and v.ndim)
+            for v in params.values()):
+        params = check_params(params)
+    tape = record(f, params)
+    bars = tape.backward()
+    grads = {}
+    for name, v in params.items():
+        g = bars.get(tape.inputs[name])
+        if g is None:
+            g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
+        elif g.__class__ is not float and v.__class__ is float:
+            g = float(g)
+        elif v.__class__ is np.ndarray and (g.__class__ is not np.ndarray or g.dtype != v.dtype):
+            g = np.asarray(g, dtype=np.result_type(v, np.float32))   # float16 params: float32 grads
+        grads[name] = g
+    value = tape.value
+    if value.__class__ is not float:
+        value = float(value)
+    if value - value != 0.0:                     # nan or inf: was a param to blame?
+        check_params(params)
+    return value, grads, tape
+
+
+def make(f, params):
+    """The ``autodiff`` method: trace and sweep on every call (the trace is cheap). It checks
+    its params and shapes its results itself (``validated``), so ``GradFn`` need not."""
 
     def call(params):
-        tape = record(f, params)
-        bars = tape.backward()
-        grads = {}
-        for name, v in params.items():
-            g = bars.get(tape.inputs[name])
-            if g is None:
-                g = np.zeros_like(v) if isinstance(v, np.ndarray) else 0.0
-            grads[name] = g
-        return tape.value, grads, {"tape_length": len(tape)}
+        value, grads, tape = gradient(f, params)
+        return value, grads, {"tape_length": len(tape)}
+    call.validated = True
     return call

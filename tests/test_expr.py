@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 import diffcompare as dc
 from diffcompare import expr as E
 from diffcompare.errors import BadParamsError, DiffcompareError, ExprError
-from diffcompare.expr import parse, parse_values
+from diffcompare.expr import parse
 from diffcompare.namespaces import FORWARD, NUMPY, SYMPY
+from diffcompare.options import parse_values
 from diffcompare.primitives import TABLE
 
 P = {"w": 0.5, "x": 2.0, "b": 0.1, "t": 1.0, "a": 5.0, "y": 3.0, "c": 1.0}
@@ -350,7 +351,8 @@ def test_parse_values():
     for bad, match in [("w=inf", "plain decimal"), ("w=nan", "plain decimal"),
                        ("w=1+1", "plain decimal"), ("w=__import__('os')", "plain decimal"),
                        ("w=\uff11", "plain decimal"), ("w", "NAME=NUMBER"), ("1w=2", "NAME=NUMBER"),
-                       ("w=1,w=2", "twice"), ("w=1e999", "not a finite")]:
+                       ("w=1,w=2", "twice"), ("w=1e999", "overflows a float"),
+                       ("w=1e-400", "underflows to 0"), ("w=" + "1" * 70, "70 characters long")]:
         with pytest.raises(BadParamsError, match=match):
             parse_values(bad)
     with pytest.raises(BadParamsError, match="no value for x"):

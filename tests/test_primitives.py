@@ -26,7 +26,11 @@ def test_partials_equal_sympy_diff_exactly(row):
             # SymPy writes d Max(x, y)/dx as Heaviside(x - y) (H(0) = 1/2), and so do we; its
             # piecewise form is checked numerically below.
             theirs = theirs.rewrite(sympy.Heaviside)
-        diff = sympy.simplify(sympy.sympify(ours) - theirs)
+        ours = sympy.sympify(ours)
+        ours = ours.xreplace({c: sympy.Rational(c) for c in ours.atoms(sympy.Float)})  # as the symbolic sweep does
+        diff = sympy.simplify(ours - theirs)
+        if diff != 0:                             # hyperbolic forms: compare as exponentials
+            diff = sympy.simplify((ours - theirs).rewrite(sympy.exp))
         assert diff == 0, f"{row.name}: partial {k} = {ours}, sympy.diff = {theirs}"
 
 
@@ -57,8 +61,7 @@ def test_float_fast_path_matches_numpy(row):
         assert scalar == pytest.approx(arr, rel=1e-14, abs=1e-300)
 
 
-@pytest.mark.parametrize("x", [1000.0, -1000.0, 0.0, -1.0])
-def test_float_path_gives_ieee_answers_not_exceptions(x):
+def test_float_path_gives_ieee_answers_not_exceptions():
     with np.errstate(all="ignore"):
         assert np.isposinf(TABLE["exp"].impl(1000.0))
         assert TABLE["exp"].impl(-1000.0) == 0.0

@@ -1,5 +1,7 @@
 """Property tests: random programs, written once against ``xp``, differentiate the same in
-our reverse mode (``autodiff``), our forward mode (``autodiff-forward``) and autograd.
+our reverse mode (``autodiff``), our forward mode (``autodiff-forward``), the symbolic method
+and autograd -- entry by entry, NaN-aware: where autograd's entry is nan or inf ours must be
+the same, and the finite entries must agree (one entry's nan must not leak into others).
 
 A program is plain data -- a list of ``(op, i, j, k)`` steps over a growing pool of values
 (the params first, then each step's result; ``i``, ``j`` pick operands modulo the pool size,
@@ -18,10 +20,10 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 import diffcompare as dc
-from diffcompare.compare import rel_error
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 REL = 1e-12
+METHODS = ("autodiff", "autodiff-forward")
 BIG = 1e6          # programs whose intermediates leave [-BIG, BIG] are discarded (assume)
 
 # --- the op vocabulary of random programs -----------------------------------------------
@@ -62,6 +64,13 @@ SCALAR_OPS = {
     "maximum": lambda xp, a, b, k: xp.maximum(a, b),
     "minimum": lambda xp, a, b, k: xp.minimum(a, b),
     "relu": lambda xp, a, b, k: xp.maximum(a, 0.0),
+}
+# Ops that leave the smooth domain at some points (0 among the values): where the derivative
+# is inf or nan there, every method must say so in that entry and only in that entry.
+EDGE_OPS = {
+    "sqrtraw": lambda xp, a, b, k: xp.sqrt(a * a * a * a),
+    "lograw": lambda xp, a, b, k: xp.log(a * a),
+    "pow0": lambda xp, a, b, k: a ** 0.0 + a ** (1 + k % 2),
 }
 
 
@@ -177,7 +186,9 @@ def _steps(ops, max_size):
     return st.lists(step, min_size=1, max_size=max_size)
 
 
-def _intermediates_bounded(program, ops, params):
+def _intermediates_bounded(program, ops, params, finite=True):
+    """No intermediate beyond BIG in size; with ``finite``, none non-finite either (else
+    only the output must be finite: edge programs)."""
     from diffcompare import NUMPY
     pool = list(params.values())
     with np.errstate(all="ignore"):
@@ -186,24 +197,39 @@ def _intermediates_bounded(program, ops, params):
                 v = ops[name](NUMPY, pool[i % len(pool)], pool[j % len(pool)], k)
             except OverflowError:                   # Python float ** float
                 return False
-            if not np.all(np.isfinite(v)) or np.max(np.abs(v)) > BIG:
+            if (finite and not np.all(np.isfinite(v))) or np.max(np.abs(np.where(np.isfinite(v), v, 0.0))) > BIG:
                 return False
             pool.append(v)
     return True
 
 
-def check(f, params):
-    """autodiff and autodiff-forward equal autograd: values and (norm-wise) gradients."""
-    event(f"params: {sum(np.size(v) for v in params.values())} entries")
-    v_ref, g_ref = dc.value_and_grad(f, "autograd")(params)
-    for method in ("autodiff", "autodiff-forward"):
-        v, g = dc.value_and_grad(f, method)(params)
-        assert v == pytest.approx(v_ref, rel=1e-13, abs=1e-300), method
-        assert set(g) == set(g_ref)
-        for name in params:
-            assert np.shape(g[name]) == np.shape(params[name]), (method, name)
-        err = rel_error({k: g[k] for k in g_ref}, g_ref)
-        assert err <= REL, f"{method}: relative error {err:.3e} vs autograd"
+def same_entries(g, ref, rel=REL, what=""):
+    """Entry by entry: nan where ref is nan, the same inf where ref is inf, and the finite
+    entries within ``rel`` of the largest finite reference entry."""
+    from diffcompare.params import Layout
+    L = Layout(ref)
+    a, b = L.flatten(g), L.flatten(ref)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), f"{what}: nan at {np.isnan(a)} vs {np.isnan(b)}"
+    inf = np.isinf(b)
+    assert np.array_equal(a[inf], b[inf]) and not np.isinf(a[~inf]).any(), f"{what}: inf {a} vs {b}"
+    fin = np.isfinite(b)
+    if fin.any():
+        scale = max(np.max(np.abs(b[fin])), 1e-300)
+        err = np.max(np.abs(a[fin] - b[fin])) / scale
+        assert err <= rel, f"{what}: relative error {err:.3e} vs autograd"
+
+
+def check(f, params, methods=METHODS):
+    """Each method equals autograd: value and gradient, entry by entry (NaN-aware)."""
+    with np.errstate(all="ignore"):
+        v_ref, g_ref = dc.value_and_grad(f, "autograd")(params)
+        for method in methods:
+            v, g = dc.value_and_grad(f, method)(params)
+            assert v == pytest.approx(v_ref, rel=1e-13, abs=1e-300, nan_ok=True), method
+            assert set(g) == set(g_ref)
+            for name in params:
+                assert np.shape(g[name]) == np.shape(params[name]), (method, name)
+            same_entries({k: g[k] for k in g_ref}, g_ref, REL if method != "symbolic" else 1e-10, method)
 
 
 # --- scalar programs --------------------------------------------------------------------
@@ -211,7 +237,7 @@ def check(f, params):
 scalars = st.floats(-1.5, 1.5, allow_nan=False).map(lambda x: round(x, 6))
 
 
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=200, **SETTINGS)
 @given(program=_steps(SCALAR_OPS, 10), values=st.lists(scalars, min_size=1, max_size=3))
 @example(program=[("sub", 0, 0, 0), ("abs", 1, 0, 0)], values=[0.7])        # |x - x|: kink at 0
 @example(program=[("maximum", 0, 0, 0)], values=[0.3])                     # a tie splits evenly
@@ -223,6 +249,19 @@ def test_scalar_programs(program, values):
     params = {f"p{i}": v for i, v in enumerate(values)}
     assume(_intermediates_bounded(program, SCALAR_OPS, params))
     check(run(program, SCALAR_OPS), params)
+    compiled_within_an_ulp(run(program, SCALAR_OPS), params)
+
+
+def compiled_within_an_ulp(f, params):
+    """The compiled program (second call: the emitted code runs) equals the eager tracer to
+    one unit in the last place, entry by entry."""
+    eager = dc.value_and_grad(f, "autodiff")(params)
+    comp = dc.value_and_grad(f, "autodiff-compiled")
+    comp(params)
+    got = comp(params)
+    np.testing.assert_array_max_ulp(np.float64(got[0]), np.float64(eager[0]), maxulp=1)
+    for k in params:
+        np.testing.assert_array_max_ulp(np.asarray(got[1][k], float), np.asarray(eager[1][k], float), maxulp=1)
 
 
 # --- array programs: broadcasting, matmul, reductions, reshape, indexing -------------------
@@ -241,7 +280,7 @@ def array_params(draw):
     return params
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=200, **SETTINGS)
 @given(program=_steps(ARRAY_OPS, 8), params=array_params())
 @example(program=[("matmul", 0, 1, 1), ("logsumexp", 2, 0, 1)],
          params={"M": np.arange(12.0).reshape(4, 3) / 10, "v": np.array([0.1, -0.2, 0.3])})
@@ -253,9 +292,46 @@ def array_params(draw):
          params={"s": 0.5, "M": np.full((4, 3), 0.5)})                      # ties, broadcast
 def test_array_programs(program, params):
     assume(_intermediates_bounded(program, ARRAY_OPS, params))
+    event(f"params: {sum(np.size(v) for v in params.values())} entries")
     for name in {step[0] for step in program}:
         event(name)        # --hypothesis-show-statistics: how often each op was drawn
     check(run(program, ARRAY_OPS), params)
+    compiled_within_an_ulp(run(program, ARRAY_OPS), params)
+
+
+# --- edge programs: 0 among the values, ops whose derivative is inf or nan there ----------
+
+EDGE = dict(SCALAR_OPS, **EDGE_OPS)
+edge_values = st.lists(st.sampled_from((0.0, 0.0, 1.0, -0.5, 0.75)), min_size=1, max_size=3)
+edge_arrays = st.lists(st.sampled_from((0.0, 1.0, -0.5)), min_size=2, max_size=3).map(np.array)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(program=_steps(EDGE, 6), values=edge_values, arr=edge_arrays)
+@example(program=[("sqrtraw", 3, 0, 0), ("mulc", 1, 0, 4)], values=[2.0], arr=np.array([0.0, 1.0]))
+@example(program=[("pow0", 1, 0, 0)], values=[0.0], arr=np.array([0.0, 1.0]))
+def test_edge_programs_nan_stays_in_its_entry(program, values, arr):
+    params = dict({f"p{i}": v for i, v in enumerate(values)}, w=arr)
+    assume(_intermediates_bounded(program, EDGE, params, finite=False))
+    f = run(program, {k: _elementwise_on_arrays(op) for k, op in EDGE.items()})
+    check(f, params)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(program=_steps(SCALAR_OPS, 6), values=st.lists(scalars, min_size=1, max_size=2))
+def test_symbolic_equals_autograd_on_scalar_programs(program, values):
+    params = {f"p{i}": v for i, v in enumerate(values)}
+    assume(_intermediates_bounded(program, SCALAR_OPS, params))
+    check(run(program, SCALAR_OPS), params, ("symbolic",))
+
+
+def test_the_issue_examples_entry_by_entry():
+    """sum(sqrt(w)) + 3b at w = [0, 1]: reverse mode's [inf, 0.5], 3 in every mode."""
+    f = lambda p, xp: xp.sum(xp.sqrt(p["w"])) + 3 * p["b"]
+    check(f, {"w": np.array([0.0, 1.0]), "b": 2.0})
+    with np.errstate(all="ignore"):
+        g = dc.grad(f, "autodiff-forward")({"w": np.array([0.0, 1.0]), "b": 2.0})
+    assert g["b"] == 3.0 and g["w"][1] == 0.5 and np.isposinf(g["w"][0])
 
 
 def test_a_program_is_the_same_function_in_every_namespace():

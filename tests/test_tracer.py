@@ -38,7 +38,7 @@ def test_100k_op_chain_needs_no_recursion():
         return v
     g = dc.grad(f)({"x": 1.0})
     assert g["x"] == pytest.approx(1.0000001 ** 50_000, rel=1e-9)
-    assert dc.grad(f).__call__ and len(dc.trace(f, {"x": 1.0})) == 100_000
+    assert len(dc.trace(f, {"x": 1.0})) == 100_000
 
 
 def test_reuse_accumulates_cotangents():

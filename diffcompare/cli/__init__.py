@@ -1,17 +1,16 @@
 """The ``diffcompare`` command. Each subcommand is a module in this package defining
-``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> exit code``; they are
-found by name, so adding a command is adding a file.
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> exit code``; adding a
+command is adding a file and its name to ``commands()``.
 
 Errors: a ``DiffcompareError`` (or a bad argument) prints ONE line on stderr and exits 2.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 
 from ..errors import DiffcompareError
+from . import check, compare, explain, fd, report, slide, swell, trace, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,20 +21,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def commands():
-    """Subcommand name -> module, in name order (a module ``fd_cmd`` is the command ``fd``)."""
-    found = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        found[info.name.removesuffix("_cmd").replace("_", "-")] = info.name
-    return dict(sorted(found.items()))
+    """Subcommand name -> module, in name order."""
+    mods = (check, compare, explain, fd, report, slide, swell, trace, train)
+    return {m.__name__.rsplit(".", 1)[-1]: m for m in mods}
 
 
 def build_parser():
     p = _Parser(prog="diffcompare", description="One model, differentiated three ways.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, module in commands().items():
-        mod = importlib.import_module(f"{__name__}.{module}")
+    for name, mod in commands().items():
         sp = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         mod.add_arguments(sp)
         sp.set_defaults(_run=mod.run)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import models
-from ..errors import BadOptionError
+from ..options import parse_settings
 
 
 def add_model_arguments(p, default="softplus"):
@@ -11,23 +11,5 @@ def add_model_arguments(p, default="softplus"):
                    help="model option, e.g. --set depth=5 --set width=2 (repeatable)")
 
 
-def parse_value(text):
-    """An option value: int, float, or a bare word -- never evaluated as code."""
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    if "," in text:
-        return tuple(parse_value(t) for t in text.split(","))
-    return text
-
-
 def model_from_args(args, **extra):
-    opts = dict(extra)
-    for item in args.set:
-        key, sep, val = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise BadOptionError(f"--set expects KEY=VALUE, got {item!r}")
-        opts[key] = parse_value(val)
-    return models.get(args.model, **opts)
+    return models.get(args.model, **dict(extra, **parse_settings(args.set)))

@@ -24,7 +24,7 @@ def run(args):
     model = model_from_args(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     for m in methods + [args.reference]:
-        api._backend(m)          # unknown names fail before any work
+        api.backend(m, {})       # unknown names fail before any work
     records = compare_methods(model, methods=methods, reference=args.reference)
     if args.json:
         print(to_json(records, model=repr(model)))

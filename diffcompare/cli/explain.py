@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import api
 from ..errors import BadOptionError, DiffcompareError, IntractableError, UnknownNameError
-from ..expr import parse, parse_values
+from ..expr import parse
+from ..options import parse_values
 from .trace import BackwardError, backward_format, label_ops, tape_rows
 
 HELP = "show an expression's symbolic derivative, finite differences and autodiff side by side"

@@ -22,9 +22,10 @@ import warnings
 
 import numpy as np
 
-from .. import tracer
+from .. import graph, tracer
 from ..errors import BadOptionError, DiffcompareError
-from ..expr import parse, parse_values
+from ..expr import parse
+from ..options import parse_values
 
 HELP = "print an expression's primitive ops with forward values, then the backward adjoints"
 
@@ -59,6 +60,11 @@ def add_arguments(p):
                         "lecture's t1,z,t3,t4,t5,y,t6,t7,L for its nine-op sigmoid neuron")
     p.add_argument("--digits", type=int, default=6, help="significant digits shown (default 6)")
     p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    p.add_argument("--graph", metavar="FILE.svg|png",
+                   help="also draw the computational graph (values and adjoints) to this file")
+    p.add_argument("--dot", metavar="FILE.dot", help="also write the graph as DOT text for graphviz")
+    p.add_argument("--code", action="store_true",
+                   help="print the adjoint program autodiff-compiled emits for it (forward, then backward)")
 
 
 def trace_expression(text, at, names=None):
@@ -133,10 +139,20 @@ def tape_rows(tape, digits=6):
 def run(args):
     if args.digits < 1 or args.digits > 17:
         raise BadOptionError(f"--digits must be between 1 and 17, got {args.digits}")
+    if args.dot is not None and graph.check_path(args.dot) != ".dot":
+        raise BadOptionError(f"--dot writes DOT text: give a .dot file, got {args.dot!r}")
+    if args.graph is not None:
+        graph.check_path(args.graph)
     expr, values, tape = trace_expression(args.expression, args.at, args.names)
+    drawn = [p for p in (args.graph, args.dot) if p is not None]
+    for path in drawn:
+        with np.errstate(all="ignore"):
+            graph.draw(tape, path)
     if args.json:
         data = {"expression": expr.text, "at": values, "ops": len(tape)}
         data.update(tape_rows(tape, args.digits))
+        if args.code:
+            data["code"] = tape.source()
         print(json.dumps(data, indent=1))
         return 0
     at = ", ".join(f"{k}={v:g}" for k, v in values.items())
@@ -146,4 +162,9 @@ def run(args):
         print(f"value = {tape.value:.{args.digits}g}: nothing to trace (a constant or a lone name)")
         return 0
     print(backward_format(tape, args.digits))
+    if args.code:
+        print("\nthe adjoint program (autodiff-compiled):")
+        print(tape.source().rstrip())
+    for path in drawn:
+        print(f"graph: {path}")
     return 0

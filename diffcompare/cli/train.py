@@ -6,10 +6,10 @@ from pathlib import Path
 
 from .. import api
 from ..errors import BadOptionError
+from ..options import parse_value
 from ..train import DATA, TRAINABLE, train
 from ..train.optimizers import OPTIMIZERS, check_lr
 from ..train.optimizers import get as get_optimizer
-from ._common import parse_value
 
 HELP = "train a perceptron/MLP with any gradient method and optimizer (loss curve PNG, --json)"
 
@@ -53,7 +53,7 @@ def run(args):
 
     # Every name and number is checked before any work.
     get_optimizer(args.optimizer)
-    api._backend(args.grad)
+    api.backend(args.grad, {})
     if args.lr is not None:
         check_lr(args.lr)
     opts = _options(args.set)

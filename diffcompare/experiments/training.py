@@ -62,7 +62,7 @@ def smallest_perceptron(quick=True):
 def _available(method):
     """None if the method's backend imports, else the reason."""
     try:
-        api._backend(method)
+        api.backend(method, {})
         return None
     except ImportError as e:
         return f"backend not available: {e}"

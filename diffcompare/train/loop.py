@@ -163,7 +163,7 @@ def _train(prob="perceptron", data="lecture", method="autodiff", optimizer="gd",
     epochs < 1, a bad batch size) before any work, and ``TrainingDivergedError`` naming the
     epoch and step when the loss or a gradient stops being finite."""
     opt = optimizers.get(optimizer)
-    api._backend(method)                     # an unknown method fails before any work
+    api.backend(method, {})                     # an unknown method fails before any work
     if not isinstance(prob, Problem):
         prob = make_problem(prob, data, seed=seed, **model_options)
     epochs = DEFAULT_EPOCHS.get(prob.data, 100) if epochs is None else epochs
