@@ -48,7 +48,7 @@ HIDDEN_QUICK = (2, 4, 8)
 DEPTHS_FULL = (1, 2, 3, 4)
 DEPTHS_QUICK = (1, 2)
 SYMBOLIC_BUDGET_S = 8.0        # CPU seconds for SymPy's setup (past it: a failed record)
-REVERSE = ("autodiff", "autograd")   # methods whose cost does not grow with n
+REVERSE = ("autodiff", "autodiff-compiled", "autograd")   # methods whose cost does not grow with n
 
 
 def _options(method):

@@ -9,12 +9,12 @@ from ..records import is_number
 matplotlib.use("Agg")
 
 COLORS = {
-    "autodiff": "#1f77b4", "autodiff-forward": "#17becf", "autograd": "#9467bd",
+    "autodiff": "#1f77b4", "autodiff-forward": "#17becf", "autodiff-compiled": "#393b79", "autograd": "#9467bd",
     "symbolic": "#2ca02c", "forward": "#d62728", "backward": "#ff9896", "central": "#ff7f0e",
     "five-point": "#8c564b", "complex-step": "#e377c2", "richardson": "#bcbd22",
     "evaluate": "#7f7f7f",
 }
-MARKERS = {"autodiff": "o", "autodiff-forward": "s", "autograd": "D", "symbolic": "^",
+MARKERS = {"autodiff": "o", "autodiff-forward": "s", "autodiff-compiled": "P", "autograd": "D", "symbolic": "^",
            "forward": "v", "backward": "<", "central": ">", "five-point": "p",
            "complex-step": "*", "richardson": "h", "evaluate": "x"}
 FLOOR = 1e-18     # an error of exactly 0 is drawn here (a log axis has no 0)
