@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 
 from .complexstep import COMPLEX, NotComplexSafe, Tracked
-from .errors import BadOptionError, IntractableError, NonScalarOutputError
+from .errors import BadOptionError, DiffcompareError, IntractableError, NonScalarOutputError
 from .namespaces import NUMPY
 from .params import Layout, scalar_output, size
 from .stencils import (
@@ -57,7 +57,11 @@ from .stencils import (
 __all__ = ["SCHEMES", "Stencil", "stencil", "NotComplexSafe", "COMPLEX", "Tracked", "make",
            "gradient", "directional", "derivative", "auto_step", "unit_roundoff", "model_dtype",
            "as_dtype", "error_model", "order", "evals_per_coordinate", "DEFAULT_BUDGET",
-           "MAX_LEVELS", "estimate_seconds", "check_scheme", "check_h", "putter", "textbook_central"]
+           "MAX_LEVELS", "estimate_seconds", "check_scheme", "check_h", "putter", "textbook_central", "StencilError"]
+
+class StencilError(DiffcompareError):
+    """The function raised (a pole, a domain error) at a point of the stencil."""
+
 
 DEFAULT_BUDGET = 60.0     # estimated seconds a gradient may take before the method refuses
 MAX_LEVELS = 5            # Richardson levels: order 2L; past 5 the weights lose the digits
@@ -188,7 +192,13 @@ def _one(evaluate, x0, scheme, h, dtype, levels, f0=None):
         if s == 0.0 and f0 is not None:
             vals.append(f0)
             continue
-        vals.append(evaluate(x0 + dt.type(s) * h_eff))
+        x = x0 + dt.type(s) * h_eff
+        try:
+            vals.append(evaluate(x))
+        except ArithmeticError as e:          # 1.0 / 0.0 in Python floats: a pole within the step
+            raise StencilError(f"{scheme} differences: the function raised {type(e).__name__} ({e}) at "
+                               f"{float(x):.17g}, a point of the stencil {float(h_eff):.3g} from x="
+                               f"{float(x0):.17g}: a singularity within the step; use a smaller h") from None
         n += 1
     vals = [float(np.real(v)) for v in vals]
     d = st.apply(vals, float(h_eff))

@@ -165,7 +165,7 @@ def sweep_to_records(sw, section=SWEEP_SECTION):
     curve = f"{sw.dtype} wrt={sw.wrt}{'' if not sw.index else list(sw.index)}"
     ref = sw.reference
     recs = [Record(section, sw.model, "reference", DERIVATIVE, sw.exact[1], "", curve, ref,
-                   {"curve": curve, "dtype": sw.dtype, "x0": sw.x0, "f": sw.exact[0]})]
+                   {"curve": curve, "dtype": sw.dtype, "x0": sw.x0, "f": sw.exact[0], "wrt": sw.wrt})]
     for s, errs in sw.errors.items():
         for i, h in enumerate(sw.hs):
             extra = {"curve": curve, "h": float(h), "dtype": sw.dtype,
@@ -177,7 +177,7 @@ def sweep_to_records(sw, section=SWEEP_SECTION):
         bh, be = sw.best(s)
         h_opt, e_opt = sw.theory[s]
         ah, ae = sw.auto[s]
-        base = {"curve": curve, "dtype": sw.dtype}
+        base = {"curve": curve, "dtype": sw.dtype, "wrt": sw.wrt}
         recs += [
             Record(section, sw.model, s, BEST_ERROR, be, "", curve, ref, dict(base, h=bh)),
             Record(section, sw.model, s, BEST_H, bh, "", curve, "", base),

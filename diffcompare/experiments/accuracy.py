@@ -109,10 +109,12 @@ def _scheme_records(label, model, params, dname, ref, refname, m, hs):
     return out
 
 
-def accuracy_records(cases, hs=H_FULL, methods=None, dtypes=DTYPES, progress=silent):
+def accuracy_records(cases, hs=H_FULL, methods=None, dtypes=DTYPES, progress=silent, reference=None):
     """Records ``REL_ERROR`` (max-norm, relative to max|reference|) for each FD scheme at
     each h and each exact method, per case ``(label, model, params)`` and dtype; plus
-    ``BEST_REL_ERROR`` (the best h in ``extra``) and ``EVALS`` per gradient of each scheme."""
+    ``BEST_REL_ERROR`` (the best h in ``extra``) and ``EVALS`` per gradient of each scheme.
+    ``reference(model, params) -> (grads, label)``: default ``highprec.gradient``."""
+    reference = reference or highprec.gradient
     fd = [m for m in (methods or api.METHODS) if m in api.FD_METHODS]
     exact = [m for m in (methods or api.METHODS) if m in api.EXACT_METHODS]
     out = []
@@ -121,8 +123,8 @@ def accuracy_records(cases, hs=H_FULL, methods=None, dtypes=DTYPES, progress=sil
             model, params = cast(base, base_params, dname)
             progress(f"accuracy: {label}, {dname}")
             # the reference at the binary values the method sees (float32 params rounded)
-            ref, refname = highprec.gradient(base, {k: (v.astype(np.float64) if isinstance(v, np.ndarray)
-                                                        else float(v)) for k, v in params.items()})
+            ref, refname = reference(base, {k: (v.astype(np.float64) if isinstance(v, np.ndarray)
+                                                else float(v)) for k, v in params.items()})
             out += _exact_records(label, model, params, dname, ref, refname, exact)
             for m in fd:
                 out += _scheme_records(label, model, params, dname, ref, refname, m, hs)

@@ -116,7 +116,7 @@ class SectionView:
 
 def _status(v, s, mine, failed):
     mine_t = [r.value for r in mine if r.metric == SECTION_S]
-    v.seconds = mine_t[0] if mine_t else None
+    v.seconds = mine_t[0] if mine_t and mine_t[0] >= 0.05 else None     # a derived section measures nothing
     if s.key in failed:
         f = failed[s.key]
         v.status = f.extra.get("kind", "failed")
@@ -207,7 +207,7 @@ def run_meta(quick, seconds=None, command=None):
     return meta
 
 
-def build_report(out="reports", quick=False, progress=None, only=None, dpi=100, sections=None):
+def build_report(out="reports", quick=False, progress=None, only=None, dpi=100, sections=None, command=None):
     """Measure, render, write. Returns (out path, records)."""
     io.check_writable(out)
     t0 = time.perf_counter()
@@ -216,7 +216,7 @@ def build_report(out="reports", quick=False, progress=None, only=None, dpi=100, 
     try:
         records = run_sections(quick, progress, sections=sections, only=only, before=drawer.before,
                                after=drawer.after)
-        meta = run_meta(quick, time.perf_counter() - t0)
+        meta = run_meta(quick, time.perf_counter() - t0, command)
         if progress:
             progress("drawing figures")
         drawer.wait()

@@ -34,11 +34,16 @@ def fig_error_vs_h(records):
                 pts = sorted((r.extra["h"], max(r.value, FLOOR)) for r in mine if r.method == m and "h" in r.extra)
                 (line,) = ax.loglog(*zip(*pts), **style(m), lw=1.2, ms=3.2)
                 handles.setdefault(m, line)
-            for r in mine:
-                if "h" not in r.extra:
-                    line = ax.axhline(max(r.value, FLOOR), color=style(r.method)["color"], lw=1.2,
-                                      ls=":" if r.extra.get("computes_in") else "--", label=_label(r))
-                    handles.setdefault(_label(r), line)
+            hmin = min((r.extra["h"] for r in mine if "h" in r.extra), default=1e-13)
+            exact = [r for r in mine if "h" not in r.extra]
+            for k, r in enumerate(exact):
+                # methods often agree to the last bit: a dashed level each, and a marker each at its
+                # own h position, so coinciding levels stay distinguishable
+                sty = style(r.method)
+                ax.axhline(max(r.value, FLOOR), color=sty["color"], lw=1.0, ls=":" if r.extra.get("computes_in") else "--")
+                (line,) = ax.loglog([hmin * 10 ** (0.7 * k)], [max(r.value, FLOOR)], ls=":" if r.extra.get("computes_in")
+                                    else "--", marker=sty["marker"], color=sty["color"], ms=6, mfc="white")
+                handles.setdefault(_label(r), line)
             ax.set_title(f"{model}, {dt}", fontsize=9)
             ax.grid(True, alpha=0.25)
             if j == 0:

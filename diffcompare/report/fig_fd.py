@@ -53,12 +53,12 @@ def fig_vcurve(records, schemes=None):
         ax.set_title(f"{model}, {curve}", fontsize=9)
         ax.set_xlabel("step h")
         if k == 0:
-            ref = next((r.reference for r in mine if r.metric == ss.ABS_ERROR), "?")
-            ax.set_ylabel(f"|error| near h (RMS), vs {ref}", fontsize=8)
+            ax.set_ylabel("|error| near h (RMS)")
         ax.grid(True, alpha=0.25)
         ax.set_ylim(FLOOR / 3, 10)
     legend_outside(axes[0][-1], title="markers: measured\nlines: error model\no: model's best h\nx: automatic h")
-    fig.suptitle("Finite differences: truncation (~h^p) against round-off (~u|f|/h)", fontsize=10)
+    ref = next((r.reference for r in rs if r.metric == ss.ABS_ERROR), "?")
+    fig.suptitle(f"Finite differences: truncation (~h^p) against round-off (~u|f|/h); reference: {ref}", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -38,6 +38,8 @@ TERMS = {
                                "backwards applying each op's exact local derivative (the chain rule).",
     "autodiff-forward": "our forward mode: dual numbers carry a derivative beside each value, one "
                         "direction per pass.",
+    "autodiff-compiled": "our reverse mode traced once, then replayed as a generated adjoint program "
+                         "(no tape recorded per call).",
     "tape": "the recorded list of primitive operations of one evaluation (a Wengert list).",
     "autograd": "the HIPS autograd library: an independent reverse-mode implementation.",
     "symbolic": "SymPy differentiates the model's expression, then lambdify turns the derivative "

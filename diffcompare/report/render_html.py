@@ -70,7 +70,7 @@ def _section(v):
         out.append("</details>")
     out.extend(f'<p class="problem">{_e(p)}</p>' for p in v.problems)
     out.extend(f'<p class="meta">{_e(n)}</p>' for n in v.notes)
-    if v.seconds is not None:
+    if v.seconds:
         out.append(f'<p class="meta">Section measured in {v.seconds:.1f} s.</p>')
     out.append("</section>")
     return "\n".join(out)

@@ -44,7 +44,7 @@ def _section(v, figure_dir):
         out += [f"More in [{_t(_appendix_title(v))}](#{_anchor(_appendix_title(v))}).", ""]
     out += [f"*Problem: {_t(p)}*" for p in v.problems]
     out += [f"*{_t(n)}*" for n in v.notes]
-    if v.seconds is not None:
+    if v.seconds:
         out += [f"<sub>Section measured in {v.seconds:.1f} s.</sub>", ""]
     return "\n".join(out)
 

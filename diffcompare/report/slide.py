@@ -223,10 +223,9 @@ def slide_figure(records):
                 y += 0.25
         y += 0.18
     y += 0.1
-    for k, line in enumerate(advice):
-        for j, part in enumerate(textwrap.wrap(line, 118)):
-            items.append((0.6, y, part, dict(fontsize=12.5, color="#143",
-                                             weight="bold" if k == 0 and j == 0 else "normal")))
+    for line in advice:
+        for part in textwrap.wrap(line, 118):
+            items.append((0.6, y, part, dict(fontsize=12.5, color="#143")))
             y += 0.3
         y += 0.08
     for part in textwrap.wrap(LEGEND + ". Every number comes from this run's records.", 170):

@@ -23,12 +23,13 @@ def _figs_accuracy(records):
             "Relative gradient error against the step h: each finite-difference scheme (solid) and each "
             "exact method (dashed level; dotted where it computes in float64 although given float32), "
             "float64 on top, float32 below.")]
-    if select(records, section=ss.SWEEP_SECTION):
+    ref = next((r for r in select(records, section=ss.SWEEP_SECTION, metric=ss.DERIVATIVE)), None)
+    if ref is not None:
         from ..fig_fd import fig_vcurve
         out.append(("vcurve", lambda: fig_vcurve(records),
-                    "The V-curve of softplus' derivative in w: measured error (faint markers, RMS over "
-                    "jittered points) against the error model, truncation plus round-off (lines); "
-                    "o marks the model's best step, x the automatic step."))
+                    f"The V-curve of {ref.model}'s derivative in {ref.extra.get('wrt', 'its first parameter')}: "
+                    "measured error (faint markers, RMS over jittered points) against the error model, truncation "
+                    "plus round-off (lines); o marks the model's best step, x the automatic step."))
     return out
 
 

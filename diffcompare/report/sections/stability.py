@@ -57,11 +57,11 @@ def _kind(r):
     return k if k in ("nan", "inf") else ("the right value" if "right" in k else f"a wrong number ({k.split(' (')[0]})")
 
 
-def _part(records, part):
+def part_of(records, part):
     return [r for r in select(records, section=st.SECTION) if r.extra.get("part") == part]
 
 
-def _by_outcome(rs):
+def outcomes(rs):
     kinds = {}
     for r in rs:
         kinds.setdefault(_kind(r), []).append(r.method)
@@ -70,8 +70,8 @@ def _by_outcome(rs):
 
 
 def _takeaway_stability(records):
-    kink = [r for r in _part(records, st.NOT_DIFFERENTIABLE) if r.method == "autodiff" and num(r)]
-    ov = [r for r in _part(records, st.OVERFLOW) if r.metric == st.RETURNED]
+    kink = [r for r in part_of(records, st.NOT_DIFFERENTIABLE) if r.method == "autodiff" and num(r)]
+    ov = [r for r in part_of(records, st.OVERFLOW) if r.metric == st.RETURNED]
     line = "Finite differences break on cancellation, large offsets, float32 and chaos"
     if ov and all(not math.isfinite(r.value) for r in ov if r.method != "symbolic"):
         line += "; where f overflows every numeric method returns nan, autodiff included"
@@ -91,33 +91,40 @@ def _figs_stability(records):
              "Right: the chaotic logistic map, error against the number of steps n.")]
 
 
+def _hard(records):
+    return [r for r in part_of(records, st.HARD_CASE) if r.metric in (st.REL_ERROR, st.REFUSED)
+            and r.method != "reference" and r.extra.get("h_choice") != st.FLOAT64_AUTO]
+
+
 def _conclude_stability(records):
     out = []
-    ov = _part(records, st.OVERFLOW)
-    for case in dict.fromkeys(r.model for r in ov):
-        mine = [r for r in ov if r.model == case]
+    nd = part_of(records, st.NOT_DIFFERENTIABLE)
+    for case in dict.fromkeys(r.model for r in nd):
+        mine = [r for r in nd if r.model == case]
+        same = next((r.extra["same_as"] for r in mine if "same_as" in r.extra), "?")
         exact = next((r.extra["exact"] for r in mine if "exact" in r.extra), float("nan"))
-        out.append(f"{case}: {_by_outcome(mine)} (exact {exact:.6g}).")
-    hard = [r for r in _part(records, st.HARD_CASE) if r.metric in (st.REL_ERROR, st.REFUSED) and r.method != "reference"
-            and r.extra.get("h_choice") != st.FLOAT64_AUTO]
-    for case in dict.fromkeys(r.model for r in hard):
-        errs = {}
-        for r in hard:
-            if r.model == case and r.method not in errs:
-                errs[r.method] = "refused" if r.metric == st.REFUSED else fmt_err(r.value)
-        out.append(f"{case}: relative error " + ", ".join(f"{m} {v}" for m, v in errs.items()) + ".")
-    lm = [r for r in _part(records, st.LOGISTIC) if num(r)]
+        out.append(f"{case} (the function is {same}, derivative {exact:g}): {outcomes(mine)}.")
+    ov = part_of(records, st.OVERFLOW)
+    if ov:
+        out.append("Where f overflows: " + "; ".join(
+            f"{case}: {outcomes([r for r in ov if r.model == case])}" for case in dict.fromkeys(r.model for r in ov))
+            + f" (exact {ov[0].extra.get('exact', float('nan')):.6g}).")
+    hard = _hard(records)
+    if hard:
+        def worst(case, methods):
+            errs = [r.value for r in hard if r.model == case and r.method in methods and num(r)]
+            refused = any(r.model == case and r.method in methods and r.metric == st.REFUSED for r in hard)
+            return fmt_err(max(errs)) if errs else "refused" if refused else "-"
+        diffs = ("forward", "backward", "central", "five-point", "richardson")
+        out.append("Relative error at the automatic step, worst difference quotient / complex step / autodiff: "
+                   + "; ".join(f"{c} {worst(c, diffs)} / {worst(c, ('complex-step',))} / {worst(c, ('autodiff',))}"
+                               for c in dict.fromkeys(r.model for r in hard)) + ".")
+    lm = [r for r in part_of(records, st.LOGISTIC) if num(r)]
     if lm:
         n = max(r.extra["n"] for r in lm)
         out.append(f"Logistic map after n={n} steps: " + ", ".join(
             f"{r.method}{'' if r.extra.get('h_choice') in (None, st.AUTO) else f' (h={st.H_FIXED:.0e})'} "
             f"{fmt_err(r.value)}" for r in lm if r.extra["n"] == n) + ".")
-    nd = _part(records, st.NOT_DIFFERENTIABLE)
-    for case in dict.fromkeys(r.model for r in nd):
-        mine = [r for r in nd if r.model == case]
-        same = next((r.extra["same_as"] for r in mine if "same_as" in r.extra), "?")
-        exact = next((r.extra["exact"] for r in mine if "exact" in r.extra), float("nan"))
-        out.append(f"{case} (the function is {same}, derivative {exact:g}): {_by_outcome(mine)}.")
     return out
 
 
@@ -127,7 +134,7 @@ def _details_stability(records):
     return [f"Why {c}: {WHY[c]}." for c in cases]
 
 
-def _table(rs, caption):
+def returned_table(rs, caption):
     cases = list(dict.fromkeys(r.model for r in rs))
     if not cases:
         return []
@@ -144,12 +151,26 @@ def _table(rs, caption):
     return [(caption, ("method", *cases), rows)]
 
 
+def _hard_table(records):
+    hard = _hard(records)
+    cases = list(dict.fromkeys(r.model for r in hard))
+    if not cases:
+        return []
+    rows = []
+    for m in dict.fromkeys(r.method for r in hard):
+        cell = {r.model: ("refused" if r.metric == st.REFUSED else fmt_err(r.value)) for r in hard if r.method == m}
+        rows.append([m] + [cell.get(c, "") for c in cases])
+    return [("Relative error of each scheme at its automatic step, and of autodiff, on the hard cases",
+             ("method", *cases), rows)]
+
+
 def _tables_stability(records):
     pick = (st.RETURNED, st.REFUSED)
-    return (_table([r for r in _part(records, st.OVERFLOW) if r.metric in pick],
-                   "What each method returns for dL/dw where the model's value overflows")
-            + _table([r for r in _part(records, st.NOT_DIFFERENTIABLE) if r.metric in pick],
-                     "What each method returns where the program is not differentiable as written"))
+    return (returned_table([r for r in part_of(records, st.NOT_DIFFERENTIABLE) if r.metric in pick],
+                   "What each method returns where the program is not differentiable as written")
+            + returned_table([r for r in part_of(records, st.OVERFLOW) if r.metric in pick],
+                     "What each method returns for dL/dw where the model's value overflows")
+            + _hard_table(records))
 
 
 SECTION = Section(

@@ -29,6 +29,10 @@ def _takeaway_summary(records):
 
 
 def _conclude_summary(records):
+    return []                  # the slide (figure) carries the claims and the advice
+
+
+def _details_summary(records):
     return slide.advice_lines(records)
 
 
@@ -43,4 +47,5 @@ SECTION = Section(
     "summary", "Summary: the lecture's slide, with evidence",
     "The closing slide of the lecture, each claim beside the numbers this run measured.",
     codesize.run, _figs_summary, _conclude_summary, _tables_summary, derived=True,
-    takeaway=_takeaway_summary, reads=slide.READS + ((codesize.SECTION, codesize.LOC),), glossary=GLOSSARY)
+    takeaway=_takeaway_summary, details=_details_summary, reads=slide.READS + ((codesize.SECTION, codesize.LOC),),
+    glossary=GLOSSARY)

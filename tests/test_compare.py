@@ -1,0 +1,85 @@
+"""dc.compare and the report on a user's own model (issue 17), with models written in a
+separate module the way a user would."""
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from diffcompare import compare as cm
+from diffcompare import highprec
+from diffcompare.experiments import yourmodel as ym
+from diffcompare.records import from_json
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "user_project"))
+import mymodels  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mlp():
+    return cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, repeats=3, min_time=0.002)
+
+
+def test_compare_every_method_against_the_50_digit_reference(mlp):
+    assert mlp.reference == highprec.SYMPY_LABEL and mlp.n == 13
+    errs = {r.method: r.value for r in mlp.records if r.metric == cm.REL_ERROR}
+    assert set(errs) == set(mlp.methods)
+    assert all(errs[m] < 1e-14 for m in ("autodiff", "autodiff-compiled", "autograd", "complex-step"))
+    assert 1e-13 < errs["central"] < 1e-7 and errs["forward"] > errs["central"]
+    assert all(r.reference == highprec.SYMPY_LABEL for r in mlp.records if r.metric == cm.REL_ERROR)
+    t = [r for r in mlp.records if r.metric == cm.S_PER_GRAD]
+    assert len(t) == len(mlp.methods) and all(r.lo <= r.value <= r.hi and r.repeats == 3 for r in t)
+    counts = {(r.method, r.metric): r.value for r in mlp.records}
+    assert counts[("central", "evals")] == 2 * 13 + 1 and counts[("autodiff", "tape_length")] > 0
+
+
+def test_table_and_json(mlp):
+    text = mlp.table()
+    assert text.splitlines()[0].startswith("mlp_loss: n = 13 parameters") and highprec.SYMPY_LABEL in text
+    assert "evals=27" in text and "[" in text.split("central", 1)[1].splitlines()[0]     # median [min-max]
+    meta, recs = from_json(mlp.to_json())
+    assert meta["reference"] == highprec.SYMPY_LABEL and len(recs) == len(mlp.records)
+
+
+def test_a_method_that_does_not_apply_says_why_and_the_others_run():
+    c = cm.compare(mymodels.charge, mymodels.CHARGE_PARAMS, repeats=3, min_time=0.002)
+    failed = {r.method: r.value for r in c.records if r.metric == cm.FAILED}
+    assert set(failed) == {"complex-step"} and "absolute" in failed["complex-step"]
+    errs = {r.method: r.value for r in c.records if r.metric == cm.REL_ERROR}
+    assert errs["autodiff"] < 1e-15 and errs["five-point"] > 1.0       # the singularity at 1e-3 breaks wide stencils
+    assert "complex-step" in c.table() and "failed" in c.table()
+
+
+def test_the_reference_falls_back_to_the_best_exact_method_and_says_why():
+    c = cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["autodiff"], budget=1e-3, repeats=2,
+                   min_time=0.001)
+    assert c.reference == "autograd" and "intractable" in c.why
+    c = cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["central"], reference="autodiff", repeats=2,
+                   min_time=0.001)
+    assert c.reference == "autodiff"
+    with pytest.raises(cm.DiffcompareError):
+        cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["nope"])
+
+
+def test_your_model_records_say_what_does_not_apply():
+    recs = ym.run(mymodels.charge, mymodels.CHARGE_PARAMS, "charge", quick=True, budget=10)
+    na = {r.method: r.value for r in recs if r.metric == ym.NOT_APPLICABLE}
+    assert "complex-step" in na and "gradient check" in na and "--grad" in na["gradient check"]
+    assert any(r.section == "fd_sweep" for r in recs)                     # the V-curve ran
+    assert all(r.reference for r in recs if r.metric in ("rel_error", "abs_error"))
+
+
+def test_the_report_on_your_model(tmp_path):
+    from diffcompare.report import build
+    from diffcompare.report.sections import yourmodel
+    secs = yourmodel.sections(mymodels.mlp_loss, mymodels.MLP_PARAMS, "mlp_loss", quick=True, budget=10,
+                              grad=mymodels.mlp_grad)
+    out, recs = build.build_report(tmp_path / "r", quick=True, sections=secs)
+    md = (out / "README.md").read_text()
+    assert "## Your model: mlp\\_loss" in md and "fastest exact gradient" in md
+    assert "Your gradient, checked: pass" in md
+    assert "mlp\\_loss, params x 2^511: autodiff, autodiff-forward, autograd, symbolic return the right value" in md
+    assert json.loads((out / "records.json").read_text())["meta"]["generator"] == "diffcompare report"
+    assert {f for f in os.listdir(out / "figures")} >= {"yourmodel_error_vs_time.png", "accuracy_error_vs_h.png"}
+    assert np.isfinite([r.value for r in recs if r.metric == cm.REL_ERROR]).all()
