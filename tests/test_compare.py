@@ -83,3 +83,43 @@ def test_the_report_on_your_model(tmp_path):
     assert json.loads((out / "records.json").read_text())["meta"]["generator"] == "diffcompare report"
     assert {f for f in os.listdir(out / "figures")} >= {"yourmodel_error_vs_time.png", "accuracy_error_vs_h.png"}
     assert np.isfinite([r.value for r in recs if r.metric == cm.REL_ERROR]).all()
+
+
+# --- the commands: MODULE:FUNC through the one loader (diffcompare.usermodel) ----------------------
+
+@pytest.fixture
+def loader(monkeypatch):
+    """The calls the commands make to the one loader of user code (``diffcompare.usermodel``),
+    answered with this test's module -- the commands' wiring, not the loader, is under test."""
+    import types
+    calls = []
+    fake = types.ModuleType("diffcompare.usermodel")
+    fake.load_callable = lambda target: calls.append(("callable", target)) or getattr(mymodels, target.split(":")[1])
+    fake.load_params = lambda path: calls.append(("params", path)) or dict(mymodels.CHARGE_PARAMS)
+    monkeypatch.setitem(sys.modules, "diffcompare.usermodel", fake)
+    return calls
+
+
+def test_compare_command_on_module_func(loader, capsys, tmp_path):
+    from diffcompare.cli import main
+    assert main(["compare", "mymodels:charge", "--params", str(tmp_path / "p.json"), "--methods",
+                 "autodiff,central,complex-step", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert loader == [("callable", "mymodels:charge"), ("params", str(tmp_path / "p.json"))]
+    assert data["meta"]["model"] == "mymodels:charge" and data["meta"]["reference"] == highprec.SYMPY_LABEL
+    failed = [r for r in data["records"] if r["metric"] == cm.FAILED]
+    assert [r["method"] for r in failed] == ["complex-step"]
+    assert main(["compare", "mymodels:charge"]) == 2                  # no --params: one line, exit 2
+    assert "--params FILE" in capsys.readouterr().err
+
+
+def test_report_command_on_module_func(loader, capsys, tmp_path):
+    from diffcompare.cli import main
+    out = tmp_path / "r"
+    assert main(["report", "--model", "mymodels:charge", "--params", "p.json", "--quick", "--budget", "10",
+                 "--out", str(out)]) == 0
+    md = (out / "README.md").read_text()
+    assert "## Your model: mymodels:charge" in md and "complex-step does not apply" in md
+    assert json.loads((out / "records.json").read_text())["meta"]["command"].startswith(
+        "diffcompare report --model mymodels:charge")
+    assert main(["report", "--grad", "mymodels:mlp_grad", "--out", str(tmp_path / "x")]) == 2

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import time
 
-HELP = "measure every method on the lecture's models and write the report (HTML, Markdown, JSON, PNG)"
+from .compare import add_target_arguments, target_model
+
+HELP = ("measure every method on the lecture's models -- or on yours, --model MODULE:FUNC --params FILE -- "
+        "and write the report (HTML, Markdown, JSON, PNG)")
 
 
 def add_arguments(p):
@@ -15,6 +18,9 @@ def add_arguments(p):
     p.add_argument("--only", default="", help="comma-separated section keys to run (default: all)")
     p.add_argument("--from-records", metavar="JSON", default=None,
                    help="render from a records.json instead of measuring")
+    add_target_arguments(p, default=None)
+    p.add_argument("--grad", default=None, metavar="MODULE:FUNC",
+                   help="with --model: your hand-written gradient, grad(params) -> dict like params, to check")
 
 
 def run(args):
@@ -26,7 +32,19 @@ def run(args):
     from ..report import build, io
     from ..report.sections import SECTIONS
 
-    keys = [s.key for s in SECTIONS]
+    sections, command = SECTIONS, None
+    if args.model:
+        from ..report.sections import yourmodel
+        f, params, name = target_model(args.model, args)
+        grad = None
+        if args.grad:
+            from ..usermodel import load_callable
+            grad = load_callable(args.grad)
+        sections = yourmodel.sections(f, params, name, quick=args.quick, budget=args.budget, grad=grad)
+        command = f"diffcompare report --model {args.model}" + (" --quick" if args.quick else "")
+    elif args.grad or args.params:
+        raise BadOptionError("--grad and --params go with --model")
+    keys = [s.key for s in sections]
     only = [k.strip() for k in args.only.split(",") if k.strip()]
     bad = [k for k in only if k not in keys]
     if bad:
@@ -40,10 +58,10 @@ def run(args):
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise BadOptionError(f"cannot read records from {args.from_records}: {e}") from None
         io.check_writable(args.out)
-        out = io.write_report(args.out, build.render(records, meta))
+        out = io.write_report(args.out, build.render(records, meta, sections=sections))
     else:
         io.check_writable(args.out)
-        n = len(only) if only else len(SECTIONS)
+        n = len(only) if only else len(sections)
         with Progress(TextColumn("[bold]report[/]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), TextColumn("{task.description}"), console=err,
                       transient=False) as bar:
@@ -53,7 +71,7 @@ def run(args):
                 bar.update(task, description=str(what)[:60], **({} if done is None else {"completed": done}))
 
             out, records = build.build_report(args.out, quick=args.quick, progress=progress,
-                                              only=only or None)
+                                              only=only or None, sections=sections, command=command)
             bar.update(task, description="written", completed=n + 1)
     failed = build.failed_sections(records)
     for key, r in failed.items():
