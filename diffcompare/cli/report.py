@@ -67,8 +67,14 @@ def run(args):
                       transient=False) as bar:
             task = bar.add_task("starting", total=n + 1)
 
+            last = [None]
+
             def progress(what, done=None, total=None):
                 bar.update(task, description=str(what)[:60], **({} if done is None else {"completed": done}))
+                if not err.is_terminal and str(what) != last[0]:
+                    # a log (CI, a pipe) gets one line per step instead of a bar it cannot redraw
+                    last[0] = str(what)
+                    err.print(f"report [{bar.tasks[0].completed:g}/{n + 1}] {what}", highlight=False, markup=False)
 
             out, records = build.build_report(args.out, quick=args.quick, progress=progress,
                                               only=only or None, sections=sections, command=command)

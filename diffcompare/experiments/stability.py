@@ -181,7 +181,7 @@ def kink_records():
     the function it computes is smooth there (the reference: that function's derivative)."""
     recs = []
     for case, (f, params, wrt, same_as, exact) in KINK_CASES.items():
-        ref = f"d/dx {same_as} (the function the program computes)"
+        ref = "the derivative of the function the program computes"
         for m in EXACT_METHODS + ("central", "complex-step"):
             try:
                 with np.errstate(all="ignore"):
