@@ -8,11 +8,13 @@ from .api import EXACT_METHODS, FD_METHODS, METHODS, GradFn, evaluate, grad, val
 from .errors import DiffcompareError
 from .forward import FORWARD, jvp
 from .gradcheck import gradcheck
+from .hessian import HESSIAN_METHODS, hessian, hvp
 from .primitives import NUMPY
 from .tracer import TRACER, trace
 
 __version__ = "0.1.0"
 __all__ = ["gradcheck", "METHODS", "EXACT_METHODS", "FD_METHODS", "grad", "value_and_grad", "trace",
+           "hessian", "hvp", "HESSIAN_METHODS",
            "evaluate", "jvp", "GradFn", "DiffcompareError", "models", "NUMPY", "SYMPY", "TRACER",
            "FORWARD", "AUTOGRAD"]
 

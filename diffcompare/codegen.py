@@ -27,6 +27,7 @@ or nan: ``compiled.py`` (the method) answers those calls with the eager tracer.
 from __future__ import annotations
 
 import math
+import operator
 import time
 import types
 
@@ -52,41 +53,55 @@ class NotFinite(Exception):
 
 
 class Code:
-    """A value of the emitted program: its source ``text``; ``scalar`` when it is a float
-    (so functions take their ``math`` form); ``ctx`` the program it belongs to (its names
-    and constants). Arithmetic on it builds source."""
+    """A value of the emitted program: its source ``text``, its ``value`` on the traced
+    numbers (so shape questions -- ``.shape``, ``.ndim`` -- and the choice of a function's
+    ``math`` or numpy form are answered as the eager sweep answers them), and ``ctx``, the
+    program it belongs to (its names and constants). Arithmetic on it builds both."""
 
-    __slots__ = ("text", "scalar", "ctx")
+    __slots__ = ("text", "value", "ctx")
+    __array_ufunc__ = None          # ndarray (op) Code defers to Code.__r<op>__
 
-    def __init__(self, text, scalar, ctx):
-        self.text, self.scalar, self.ctx = text, scalar, ctx
+    def __init__(self, text, value, ctx):
+        self.text, self.value, self.ctx = text, value, ctx
+
+    shape = property(lambda self: np.shape(self.value))
+    ndim = property(lambda self: np.ndim(self.value))
+    T = property(lambda self: Code(f"{self.text}.T", self.value.T, self.ctx))
 
     def __repr__(self):
         return self.text
 
 
+def _value(v):
+    return v.value if isinstance(v, Code) else v
+
+
 def _literal(v, ctx):
     if isinstance(v, Code):
         return v.text
-    if v.__class__ in (float, int) and math.isfinite(v):
+    if v.__class__ in (float, int) and math.isfinite(v) or v is None:
+        return repr(v)
+    if isinstance(v, tuple) and all(x.__class__ is int or x is None for x in v):
         return repr(v)
     return ctx.constant(v)
 
 
-def _binop(symbol, reflected=False):
+def _binop(symbol, fn, reflected=False):
     def op(a, b):
         if reflected:
             a, b = b, a
-        scalar = all(x.scalar if isinstance(x, Code) else not isinstance(x, np.ndarray) for x in (a, b))
         ctx = (a if isinstance(a, Code) else b).ctx
-        return Code(f"({_literal(a, ctx)} {symbol} {_literal(b, ctx)})", scalar, ctx)
+        if a is b and not a.text.isidentifier():     # c * c: compute c once
+            a = b = ctx.hoist(a)
+        return Code(f"({_literal(a, ctx)} {symbol} {_literal(b, ctx)})", fn(_value(a), _value(b)), ctx)
     return op
 
 
 for _name, _sym in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"), ("matmul", "@")):
-    setattr(Code, f"__{_name}__", _binop(_sym))
-    setattr(Code, f"__r{_name}__", _binop(_sym, True))
-Code.__neg__ = lambda self: Code(f"(-{self.text})", self.scalar, self.ctx)
+    _fn = getattr(operator, _name)
+    setattr(Code, f"__{_name}__", _binop(_sym, _fn))
+    setattr(Code, f"__r{_name}__", _binop(_sym, _fn, True))
+Code.__neg__ = lambda self: Code(f"(-{self.text})", -self.value, self.ctx)
 Code.__pow__ = lambda self, o: _call(self.ctx, "pow", [self, o])
 Code.__rpow__ = lambda self, o: _call(self.ctx, "pow", [o, self])
 
@@ -94,20 +109,22 @@ Code.__rpow__ = lambda self, o: _call(self.ctx, "pow", [o, self])
 def _call(ctx, name, args, kw=None):
     """``name(args)`` in the emitted program: the row's ``math`` form when every argument is
     a float and the row has one, else its implementation."""
-    scalar = all(a.scalar if isinstance(a, Code) else not isinstance(a, np.ndarray) for a in args)
+    values = [_value(a) for a in args]
+    kw = kw or {}
     impl = TABLE[name].impl
+    value = impl(*values, **kw)
     if hasattr(impl, "scalar"):                     # _fast: its math and numpy halves directly
+        scalar = all(isinstance(v, float) for v in values)
         fn = ctx.function(f"{name}_math", impl.scalar) if scalar else ctx.function(f"{name}_np", impl.array)
     else:
         fn = ctx.function(name, impl)
     text = ", ".join(_literal(a, ctx) for a in args)
-    if kw:
-        text += "".join(f", {k}={_literal(v, ctx) if v is not None else 'None'}" for k, v in kw.items())
-    return Code(f"{fn}({text})", scalar, ctx)
+    text += "".join(f", {k}={_literal(v, ctx)}" for k, v in kw.items())
+    return Code(f"{fn}({text})", value, ctx)
 
 
 class _SourceNamespace:
-    """``xp`` whose functions return source: a table partial evaluated here is its code."""
+    """``xp`` whose functions return source: a table rule evaluated here is its code."""
 
     def __init__(self, ctx):
         self._ctx = ctx
@@ -124,7 +141,17 @@ class _Emitter:
     def __init__(self):
         self.globals = {"Retrace": Retrace, "NotFinite": NotFinite, "unbroadcast": unbroadcast, "np": np,
                         "NUMPY": NUMPY}
-        self.lines, self._ids = [], {}
+        self.lines, self._ids, self.hoisted = [], {}, []
+
+    def hoist(self, code):
+        """A value used twice in one expression, computed once into a temporary."""
+        name = f"_h{len(self._ids) + len(self.hoisted)}"
+        self.hoisted.append(f"{name} = {code.text}")
+        return Code(name, code.value, self)
+
+    def flush(self, lines):
+        lines += self.hoisted
+        self.hoisted = []
 
     def constant(self, v):
         key = id(v)
@@ -161,10 +188,10 @@ def _names(tape):
 def _primal_line(ctx, prim, args, kw, names, links):
     shown = list(args)
     for pos, p in links:
-        shown[pos] = Code(names[p], isinstance(args[pos], float), ctx)
+        shown[pos] = Code(names[p], args[pos], ctx)
     ops = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
     if prim.name in ops:
-        return _binop(ops[prim.name])(*shown).text
+        return f"({_literal(shown[0], ctx)} {ops[prim.name]} {_literal(shown[1], ctx)})"
     if prim.name == "neg":
         return f"(-{_literal(shown[0], ctx)})"
     if prim.name == "getitem":
@@ -247,10 +274,10 @@ def _backward_lines(ctx, tape, names):
             bars[i] = ybar                  # an input's gradient: kept for the return line
             continue
         gy = have[i]
-        outc = Code(names[i], isinstance(out, float), ctx)
+        outc = Code(names[i], out, ctx)
         argc = list(args)
         for pos, p in links:
-            argc[pos] = Code(names[p], isinstance(args[pos], float), ctx)
+            argc[pos] = Code(names[p], args[pos], ctx)
         for k, p in links:
             if prim.partials is not None:
                 c = CONSTANT_PARTIALS.get(prim.name)
@@ -274,20 +301,13 @@ def _backward_lines(ctx, tape, names):
                         # unbroadcast of a bias, (n, ...) -> (...), is this one reduction
                         bias = lead == 1 and np.ndim(a) and np.shape(g) == np.shape(a) == np.shape(ybar)[1:]
                         term = f"np.add.reduce({term}, axis=0)" if bias else f"unbroadcast({term}, {names[p]})"
-            elif prim.vjps is not None:
-                g = prim.vjps[k](ybar, out, *args, **kw) if kw else prim.vjps[k](ybar, out, *args)
-                if prim.name == "matmul" and all(getattr(a, "ndim", 0) == 2 for a in args):
-                    # the vjp's own first case, written out: ybar @ b.T, a.T @ ybar
-                    a_, b_ = (_literal(a, ctx) for a in argc)
-                    term = f"{gy} @ {b_}.T" if k == 0 else f"{a_}.T @ {gy}"
-                else:
-                    vjp = ctx.function(f"{prim.name}_vjp{k}", prim.vjps[k])
-                    shown = ", ".join(_literal(a, ctx) for a in argc)
-                    extra = "".join(f", {key}={_literal(v, ctx) if v is not None else 'None'}"
-                                    for key, v in (kw or {}).items())
-                    term = f"{vjp}({gy}, {names[i]}, {shown}{extra})"
+            elif prim.vjps is not None:               # the vjp itself, run over source
+                g = prim.vjps[k](NUMPY, ybar, out, *args, **(kw or {}))
+                term = _literal(prim.vjps[k](_SourceNamespace(ctx), Code(gy, ybar, ctx), outc, *argc,
+                                             **(kw or {})), ctx)
             else:
                 continue                     # no gradient (step, sign)
+            ctx.flush(lines)
             var = f"g_{names[p]}"
             if p in bars:
                 bars[p] = bars[p] + g

@@ -16,11 +16,14 @@ entry that does not depend on its direction gives 0. Finite passes (nearly all) 
 """
 from __future__ import annotations
 
+import functools
+import time
+
 import numpy as np
 
-from .errors import BadOptionError, BadParamsError
+from .errors import BadOptionError, BadParamsError, IntractableError
 from .params import Layout, check_params, scalar_output
-from .primitives import NUMPY, namespace
+from .primitives import CONSTANT_PARTIALS, NUMPY, namespace
 from .traced import Traced
 
 __all__ = ["Dual", "FORWARD", "make", "jvp", "CHUNK", "TANGENT_BYTES"]
@@ -49,22 +52,41 @@ def _finite(d):
 
 
 def apply(prim, *args, **kw):
+    """``prim`` applied to values some of which are dual: the primal, and its tangent."""
     vals = [a.value if a.__class__ is Dual else a for a in args]
-    out = prim.impl(*vals, **kw)
-    duals = [(k, a) for k, a in enumerate(args) if a.__class__ is Dual]
-    if not duals:
+    return tangent(prim, prim.impl(*vals, **kw), vals, args, kw)
+
+
+def tangent(prim, out, vals, args, kw):
+    """The dual of ``out = prim(*vals, **kw)`` (already computed) from the args' tangents."""
+    first = None
+    for a in args:
+        if a.__class__ is Dual:
+            first = a
+            break
+    if first is None:
         return out
-    n = duals[0][1].tangent.shape[0]
-    full = (n,) + np.shape(out)
-    masked = duals[0][1].mask is not None
+    n = first.tangent.shape[0]
+    shape = out.shape if out.__class__ is np.ndarray else np.shape(out)
+    full = (n,) + shape
+    masked = first.mask is not None
     if prim.partials is None and prim.vjps is None:          # no gradient
         return Dual(out, np.zeros(full), np.zeros(full, bool) if masked else None)
     mask = None
     if prim.elementwise:
-        ydot = None
-        for k, a in duals:
-            d = prim.partials[k](NUMPY, out, *vals)
-            t = d * _align(a.tangent, vals[k], out)
+        ydot, consts = None, CONSTANT_PARTIALS.get(prim.name)
+        for k, a in enumerate(args):
+            if a.__class__ is not Dual:
+                continue
+            t = a.tangent
+            if t.ndim - 1 != len(shape):
+                t = _align(t, vals[k], out)
+            if consts is not None and consts[k] in (1.0, -1.0):     # add, sub, neg: no product
+                d = consts[k]
+                t = t if d == 1.0 else -t
+            else:
+                d = prim.partials[k](NUMPY, out, *vals)
+                t = d * t
             if masked:
                 m = _align(a.mask, vals[k], out)
                 if not _finite(d):
@@ -77,9 +99,10 @@ def apply(prim, *args, **kw):
             mask = np.broadcast_to(mask, full)
     else:
         xdots, masks = [None] * len(args), [None] * len(args)
-        for k, a in duals:
-            xdots[k] = a.tangent
-            masks[k] = a.mask.astype(float) if masked else None
+        for k, a in enumerate(args):
+            if a.__class__ is Dual:
+                xdots[k] = a.tangent
+                masks[k] = a.mask.astype(float) if masked else None
         ydot = prim.jvp(xdots, out, *vals, **kw)
         if masked:                       # the row's own jvp, over ones: where anything flows
             ones = [np.ones(np.shape(v)) if isinstance(v, np.ndarray) else 1.0 for v in vals]
@@ -94,7 +117,7 @@ def _binary(prim, reflected):
 
 
 Dual.install(_binary, lambda prim, x, kw: apply(prim, x, **(kw or {})))
-FORWARD = namespace("FORWARD", lambda prim: lambda *args, **kw: apply(prim, *args, **kw))
+FORWARD = namespace("FORWARD", lambda prim: functools.partial(apply, prim))
 
 
 def chunk_size(params, chunk=CHUNK, limit=TANGENT_BYTES):
@@ -106,10 +129,17 @@ def chunk_size(params, chunk=CHUNK, limit=TANGENT_BYTES):
     return max(1, min(chunk, limit // per_direction))
 
 
-def make(f, params, chunk=CHUNK):
-    """The ``autodiff-forward`` method: one forward pass per chunk of unit directions."""
+DEFAULT_BUDGET = 60.0      # estimated seconds a gradient may take before the method refuses
+
+
+def make(f, params, chunk=CHUNK, budget=DEFAULT_BUDGET):
+    """The ``autodiff-forward`` method: one forward pass per chunk of unit directions. The
+    first pass is timed; if all of them would pass ``budget`` seconds the gradient is refused
+    (``IntractableError`` naming the estimate; ``budget=None`` allows it)."""
     if not (isinstance(chunk, int) and not isinstance(chunk, bool) and chunk > 0):
         raise BadOptionError(f"chunk must be a positive integer, got {chunk!r}")
+    if budget is not None and not (isinstance(budget, (int, float)) and budget > 0):
+        raise BadOptionError(f"budget must be a positive number of seconds or None, got {budget!r}")
     layout = Layout(params)
     step = chunk_size(params, chunk)
 
@@ -130,8 +160,11 @@ def make(f, params, chunk=CHUNK):
         value, passes = None, 0
         for lo in range(0, max(layout.n, 1), step):
             hi = min(lo + step, layout.n)
+            t0 = time.perf_counter()
             out = run(params, lo, hi, False)
             passes += 1
+            if passes == 1 and budget is not None and layout.n > hi:
+                _within_budget((time.perf_counter() - t0) * layout.n / (hi - lo), layout.n, step, budget)
             if out.__class__ is not Dual:            # f does not depend on params
                 value = out
                 break
@@ -142,6 +175,15 @@ def make(f, params, chunk=CHUNK):
             flat[lo:hi] = out.tangent
         return value, layout.unflatten(flat, cast=False), {"forward_passes": passes}
     return call
+
+
+def _within_budget(estimate, n, step, budget):
+    if estimate > budget:
+        raise IntractableError(
+            f"forward mode: a gradient needs {(n + step - 1) // step:,} passes of {step} directions "
+            f"(n = {n:,} parameters), about {estimate:.3g} s -- past the budget of {budget:g} s; pass "
+            "budget=SECONDS (or budget=None) to allow it, or use autodiff (reverse mode: one pass)",
+            budget=budget, step="forward mode", kind="estimate")
 
 
 def jvp(f, params, tangents):

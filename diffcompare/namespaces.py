@@ -56,7 +56,11 @@ def _sympy_namespace():
 @functools.cache
 def _autograd_namespace():
     import autograd.numpy as anp
+    from autograd.extend import defvjp, primitive
     from autograd.scipy.special import logsumexp
+
+    scatter = primitive(TABLE["scatter"].impl)
+    defvjp(scatter, lambda ans, g, index, shape: lambda gbar: gbar[index])
 
     def step(x):
         return anp.where(x > 0, 1.0, anp.where(x < 0, 0.0, 0.5))
@@ -72,7 +76,7 @@ def _autograd_namespace():
         sqrt=anp.sqrt, abs=anp.abs, maximum=anp.maximum, minimum=anp.minimum, step=step,
         sign=anp.sign, matmul=anp.matmul, sum=anp.sum, mean=anp.mean, logsumexp=logsumexp,
         reshape=anp.reshape, transpose=anp.transpose, getitem=operator.getitem,
-        name=_identity_name)
+        broadcast_to=anp.broadcast_to, scatter=scatter, name=_identity_name)
     missing = set(TABLE) - set(fns)
     if missing:                                   # a row added to the table but not here
         raise UnknownOpError(f"the AUTOGRAD namespace lacks {sorted(missing)}")

@@ -73,6 +73,13 @@ class Layout:
                 out[name] = chunk.reshape(shape).copy() if chunk.base is theta else chunk.reshape(shape)
         return out["x"] if self.single else out
 
+    def split(self, theta):
+        """``theta``'s entries as a dict like the params, by slicing and reshaping only: for a
+        vector of another library's traced values (autograd's boxes)."""
+        out = {name: theta[sl.start] if scalar else theta[sl].reshape(shape)
+               for name, sl, shape, scalar in zip(self.names, self.slices, self.shapes, self.scalars)}
+        return out["x"] if self.single else out
+
     def locate(self, k):
         """Flat index -> (name, index tuple)."""
         for name, sl, shape in zip(self.names, self.slices, self.shapes):

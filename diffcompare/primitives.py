@@ -197,20 +197,30 @@ def _map1(f):
     return lambda x: uf(x) if isinstance(x, np.ndarray) else f(x)
 
 
-# --- structural vjps ---------------------------------------------------------------------
+# --- structural rules: vjps written against xp, so every mode runs them ------------------
+# A structural vjp is ``fn(xp, ybar, out, *args, **kw)``, written with ``xp`` functions and
+# Python operators only: on numbers it is the reverse sweep, on dual numbers (xp = FORWARD)
+# it is forward-over-reverse (Hessian-vector products), on source fragments it is code.
+# jvps carry a leading axis of directions on the tangents.
 
 def _shape(x):
-    return getattr(x, "shape", ())
+    return x.shape if x.__class__ is np.ndarray else getattr(x, "shape", ())
 
 
-def unbroadcast(g, x):
+def unbroadcast(g, x, xp=None):
     """Sum a cotangent ``g`` back to the shape of argument ``x`` -- the ONE place where
-    broadcasting is undone in the reverse pass."""
+    broadcasting is undone in the reverse pass (numbers directly; other values through
+    ``xp.sum``)."""
     xs = _shape(x)
     gs = _shape(g)
     if gs == xs:
         return g
     lead = len(gs) - len(xs)
+    if g.__class__ is not np.ndarray and xp is not None:      # a dual number, source, ...
+        if lead > 0:
+            g = xp.sum(g, axis=tuple(range(lead)))
+        axes = tuple(i for i, n in enumerate(xs) if n == 1 and _shape(g)[i] != 1)
+        return xp.sum(g, axis=axes, keepdims=True) if axes else g
     if lead > 0:
         g = np.add.reduce(g, axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
         if lead == 1 and g.shape == xs and xs:                # a bias: done
@@ -223,49 +233,67 @@ def unbroadcast(g, x):
     return g
 
 
-def _expand(ybar, x, axis, keepdims):
+def _kept(shape, axis):
+    """The shape of a reduction over ``axis`` with keepdims."""
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand(xp, ybar, x, axis, keepdims):
     """Broadcast the cotangent of a reduction back over the reduced axes."""
     if axis is not None and not keepdims:
-        if ybar.__class__ is np.ndarray and x.__class__ is np.ndarray:
-            axes = axis if isinstance(axis, tuple) else (axis,)
-            axes = {a % x.ndim for a in axes}
-            ybar = ybar.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
-        else:
-            ybar = np.expand_dims(ybar, axis)
-    if x.__class__ is np.ndarray and (ybar.__class__ is np.ndarray or isinstance(ybar, float)):
-        # A filled array, not np.broadcast_to's read-only view: cheaper to make.
-        g = np.empty(x.shape, np.result_type(ybar, x))      # a float32 model's cotangent stays float32
-        g[...] = ybar
-        return g
-    return np.broadcast_to(ybar, _shape(x))
+        ybar = xp.reshape(ybar, _kept(_shape(x), axis))
+    return xp.broadcast_to(ybar, _shape(x))
 
 
-def _is_matrix(a):
-    return a.__class__ is np.ndarray and a.ndim == 2
+def _broadcast_to(x, shape):
+    # A filled array, not np.broadcast_to's read-only view: cheaper to make, and writable.
+    g = np.empty(shape, np.result_type(x))
+    g[...] = x
+    return g
 
 
-def _matmul_vjp_a(ybar, out, a, b):
-    if _is_matrix(a) and _is_matrix(b):                     # the common case, directly
+def _broadcast_jvp(xdots, out, x, shape):
+    (d,) = xdots
+    d = d.reshape((d.shape[0],) + (1,) * (len(shape) - np.ndim(x)) + _shape(x))
+    return np.broadcast_to(d, (d.shape[0],) + tuple(shape))
+
+
+def _swap(xp, a):
+    """``a`` with its last two axes swapped (``.T`` of a matrix)."""
+    n = len(_shape(a))
+    return xp.transpose(a, axes=tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _column(xp, v):
+    return xp.reshape(v, _shape(v) + (1,))
+
+
+def _matmul_vjp_a(xp, ybar, out, a, b):
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 2 and nb == 2:                                   # the common case, directly
         return ybar @ b.T
-    ybar = np.asarray(ybar)
-    if np.ndim(b) == 1:                                     # out[..., i] = sum_k a[..., i, k] b[k]
-        return unbroadcast(ybar[..., None] * b, a)
-    if np.ndim(a) == 1:                                     # out[..., j] = sum_k a[k] b[..., k, j]
-        return unbroadcast((ybar[..., None, :] @ np.swapaxes(b, -1, -2))[..., 0, :], a)
-    return unbroadcast(ybar @ np.swapaxes(b, -1, -2), a)
+    if nb == 1:                                               # out[..., i] = sum_k a[..., i, k] b[k]
+        return unbroadcast(_column(xp, ybar) * b, a, xp)
+    if na == 1:                                               # out[..., j] = sum_k a[k] b[..., k, j]
+        g = b @ _column(xp, ybar)
+        return unbroadcast(xp.reshape(g, _shape(g)[:-1]), a, xp)
+    return unbroadcast(ybar @ _swap(xp, b), a, xp)
 
 
-def _matmul_vjp_b(ybar, out, a, b):
-    if _is_matrix(a) and _is_matrix(b):
+def _matmul_vjp_b(xp, ybar, out, a, b):
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 2 and nb == 2:
         return a.T @ ybar
-    ybar = np.asarray(ybar)
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
-        return unbroadcast(ybar * a, b)
-    if np.ndim(b) == 1:
-        return unbroadcast((np.swapaxes(a, -1, -2) @ ybar[..., None])[..., 0], b)
-    if np.ndim(a) == 1:
-        return unbroadcast(a[:, None] * ybar[..., None, :], b)
-    return unbroadcast(np.swapaxes(a, -1, -2) @ ybar, b)
+    if na == 1 and nb == 1:
+        return unbroadcast(ybar * a, b, xp)
+    if nb == 1:
+        g = _swap(xp, a) @ _column(xp, ybar)
+        return unbroadcast(xp.reshape(g, _shape(g)[:-1]), b, xp)
+    if na == 1:
+        ys = _shape(ybar)
+        return unbroadcast(_column(xp, a) * xp.reshape(ybar, ys[:-1] + (1, ys[-1])), b, xp)
+    return unbroadcast(_swap(xp, a) @ ybar, b, xp)
 
 
 def _matmul_jvp(xdots, out, a, b):
@@ -298,20 +326,19 @@ def _mean_jvp(xdots, out, x, axis=None, keepdims=False):
     return _sum_jvp(xdots, out, x, axis, keepdims) * (np.size(out) / np.size(x))
 
 
-def _mean_vjp(ybar, out, x, axis=None, keepdims=False):
-    return _expand(ybar * (np.size(out) / np.size(x)), x, axis, keepdims)
+def _mean_vjp(xp, ybar, out, x, axis=None, keepdims=False):
+    return _expand(xp, ybar * (_size(out) / _size(x)), x, axis, keepdims)
 
 
-def _lse_vjp(ybar, out, x, axis=None, keepdims=False):
+def _size(x):
+    return math.prod(_shape(x))
+
+
+def _lse_vjp(xp, ybar, out, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
-        ybar = np.expand_dims(ybar, axis)
-        out = np.expand_dims(out, axis)
-    return ybar * _exp_any(x - out)
-
-
-def _exp_any(a):
-    """exp of a float array or of an object array of SymPy expressions (the symbolic sweep)."""
-    return _map1(_sympy().exp)(a) if getattr(a, "dtype", None) is np.dtype(object) else np.exp(a)
+        kept = _kept(_shape(x), axis)
+        ybar, out = xp.reshape(ybar, kept), xp.reshape(out, kept)
+    return ybar * xp.exp(x - out)
 
 
 def _lse_jvp(xdots, out, x, axis=None, keepdims=False):
@@ -334,24 +361,34 @@ def _transpose_jvp(xdots, out, x, axes=None):
     return d.transpose((0,) + tuple(a + 1 for a in axes))
 
 
-def _transpose_vjp(ybar, out, x, axes=None):
-    return np.transpose(ybar, None if axes is None else np.argsort(axes))
+def _transpose_vjp(xp, ybar, out, x, axes=None):
+    return xp.transpose(ybar, axes=None if axes is None else tuple(int(i) for i in np.argsort(axes)))
 
 
 def _getitem(x, index):
     return x[index]
 
 
-def _getitem_vjp(ybar, out, x, index):
-    g = np.zeros(_shape(x), dtype=np.result_type(ybar))
-    np.add.at(g, index, ybar)
-    return g
-
-
 def _getitem_jvp(xdots, out, x, index):
     (d,) = xdots
     index = index if isinstance(index, tuple) else (index,)
     return d[(slice(None),) + index]
+
+
+def _scatter(g, index, shape):
+    """A zero array of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate):
+    the cotangent of ``x[index]``."""
+    dt = np.result_type(g)
+    z = np.zeros(shape, dtype=dt)
+    np.add.at(z, index, g)
+    return z
+
+
+def _scatter_jvp(xdots, out, g, index, shape):
+    (d,) = xdots
+    z = np.zeros((d.shape[0],) + tuple(shape), dtype=d.dtype)
+    np.add.at(z, (slice(None),) + (index if isinstance(index, tuple) else (index,)), d)
+    return z
 
 
 def _sum(x, axis=None, keepdims=False):
@@ -418,19 +455,28 @@ ROWS = (
     P("matmul", operator.matmul, lambda sp: operator.matmul, None,
       vjps=(_matmul_vjp_a, _matmul_vjp_b), jvp=_matmul_jvp, show="{0} @ {1}", nargs=2),
     P("sum", _sum, lambda sp: np.sum, None,
-      vjps=(lambda ybar, out, x, axis=None, keepdims=False: _expand(ybar, x, axis, keepdims),),
+      vjps=(lambda xp, ybar, out, x, axis=None, keepdims=False: _expand(xp, ybar, x, axis, keepdims),),
       jvp=_sum_jvp, show="sum({0})"),
     P("mean", _mean, lambda sp: functools.partial(_sym_mean, sp), None, vjps=(_mean_vjp,), jvp=_mean_jvp,
       show="mean({0})"),
     P("logsumexp", _logsumexp, lambda sp: _sym_logsumexp, None, vjps=(_lse_vjp,), jvp=_lse_jvp,
       show="logsumexp({0})"),
     P("reshape", np.reshape, lambda sp: np.reshape, None,
-      vjps=(lambda ybar, out, x, shape: np.reshape(ybar, _shape(x)),), jvp=_reshape_jvp,
+      vjps=(lambda xp, ybar, out, x, shape: xp.reshape(ybar, _shape(x)),), jvp=_reshape_jvp,
       show="reshape({0})"),
     P("transpose", np.transpose, lambda sp: np.transpose, None, vjps=(_transpose_vjp,), jvp=_transpose_jvp,
       show="transpose({0})"),
-    P("getitem", _getitem, lambda sp: _getitem, None, vjps=(_getitem_vjp,), jvp=_getitem_jvp,
-      show="{0}[{index}]"),
+    P("getitem", _getitem, lambda sp: _getitem, None,
+      vjps=(lambda xp, ybar, out, x, index: xp.scatter(ybar, index=index, shape=_shape(x)),),
+      jvp=_getitem_jvp, show="{0}[{index}]"),
+    # the cotangents of getitem and of the reductions, as rows of their own (so every mode
+    # can run the vjps above): each one's vjp is the other's forward
+    P("broadcast_to", _broadcast_to, lambda sp: np.broadcast_to, None,
+      vjps=(lambda xp, ybar, out, x, shape: unbroadcast(ybar, x, xp),), jvp=_broadcast_jvp,
+      show="broadcast_to({0}, {shape})"),
+    P("scatter", _scatter, lambda sp: _scatter, None,
+      vjps=(lambda xp, ybar, out, g, index, shape: xp.getitem(ybar, index=index),), jvp=_scatter_jvp,
+      show="scatter({0}, {index}, {shape})"),
 )
 del P
 
@@ -486,7 +532,7 @@ def _keyword_metadata(prim, fn):
     ``xp.sum(a, 0)``), as numpy does; the modes' functions take it by keyword."""
     if prim.elementwise or prim.nargs != 1:
         return fn
-    names = prim.vjps[0].__code__.co_varnames[3:prim.vjps[0].__code__.co_argcount]
+    names = prim.vjps[0].__code__.co_varnames[4:prim.vjps[0].__code__.co_argcount]
 
     def f(x, *meta, **kw):
         if len(meta) > len(names):

@@ -79,9 +79,9 @@ class Tape:
         The partials are evaluated in namespace ``xp`` (SYMPY on a tape recorded over SymPy
         values builds the derivative as an expression DAG)."""
         root = self.output if root is None else root
-        # On numbers a constant partial (add: 1, sub: -1) is not multiplied in; SymPy keeps
-        # the table's literal form.
-        consts = CONSTANT_PARTIALS if xp is NUMPY else {}
+        # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
+        # numbers; SymPy keeps the table's literal form.
+        consts = {} if getattr(xp, "__name__", "") == "SYMPY" else CONSTANT_PARTIALS
         entries, bars, done = self.entries, {root: seed}, {}
         pop = bars.pop
         for i in range(root, -1, -1):
@@ -105,11 +105,11 @@ class Tape:
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
                         a = args[k]
                         if g.__class__ is not np.ndarray or a.__class__ is not np.ndarray or g.shape != a.shape:
-                            g = unbroadcast(g, a)
+                            g = unbroadcast(g, a, xp)
                     bars[p] = bars[p] + g if p in bars else g
             elif prim.vjps is not None:              # structural: explicit vjp
                 for k, p in links:
-                    g = prim.vjps[k](ybar, out, *args, **kw) if kw else prim.vjps[k](ybar, out, *args)
+                    g = prim.vjps[k](xp, ybar, out, *args, **kw) if kw else prim.vjps[k](xp, ybar, out, *args)
                     bars[p] = bars[p] + g if p in bars else g
             # else: no gradient (step, sign) -- the cotangent stops here
         return done
@@ -263,7 +263,13 @@ def _op(prim):
     def unary(x, **kw):
         if x.__class__ is not Box:
             return impl(x, **kw)
-        return _unary(prim, x, kw or None)
+        if kw:
+            return _unary(prim, x, kw)
+        tape, xv = x.tape, x.value                  # the common case, recorded here directly
+        out = impl(xv)
+        entries = tape.entries
+        entries.append((prim, ((0, x.index),), (xv,), out, None))
+        return Box(out, tape, len(entries) - 1)
     return unary
 
 
@@ -339,7 +345,18 @@ def make(f, params):
     its params and shapes its results itself (``validated``), so ``GradFn`` need not."""
 
     def call(params):
-        value, grads, tape = gradient(f, params)
-        return value, grads, {"tape_length": len(tape)}
+        # The collector stays paused until the tape is freed: re-enabled with a full tape
+        # alive, it would walk every entry at the next allocation (a per-op cost that grows
+        # with depth); freed first, the tape's objects leave the count as they came.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            value, grads, tape = gradient(f, params)
+            stats = {"tape_length": len(tape)}
+            del tape
+        finally:
+            if paused:
+                gc.enable()
+        return value, grads, stats
     call.validated = True
     return call

@@ -88,38 +88,39 @@ def test_the_report_on_your_model(tmp_path):
 # --- the commands: MODULE:FUNC through the one loader (diffcompare.usermodel) ----------------------
 
 @pytest.fixture
-def loader(monkeypatch):
-    """The calls the commands make to the one loader of user code (``diffcompare.usermodel``),
-    answered with this test's module -- the commands' wiring, not the loader, is under test."""
-    import types
-    calls = []
-    fake = types.ModuleType("diffcompare.usermodel")
-    fake.load_callable = lambda target: calls.append(("callable", target)) or getattr(mymodels, target.split(":")[1])
-    fake.load_params = lambda path: calls.append(("params", path)) or dict(mymodels.CHARGE_PARAMS)
-    monkeypatch.setitem(sys.modules, "diffcompare.usermodel", fake)
-    return calls
+def project(monkeypatch, tmp_path):
+    """The user's folder: their module, and their params in a JSON file (run from there, as a
+    user would: the loader puts the current folder on sys.path)."""
+    monkeypatch.chdir(os.path.join(os.path.dirname(__file__), "user_project"))
+    monkeypatch.delitem(sys.modules, "mymodels", raising=False)
+    (tmp_path / "charge.json").write_text(json.dumps(mymodels.CHARGE_PARAMS))
+    np.savez(tmp_path / "mlp.npz", **mymodels.MLP_PARAMS)
+    return tmp_path
 
 
-def test_compare_command_on_module_func(loader, capsys, tmp_path):
+def test_compare_command_on_module_func(project, capsys):
     from diffcompare.cli import main
-    assert main(["compare", "mymodels:charge", "--params", str(tmp_path / "p.json"), "--methods",
+    assert main(["compare", "mymodels:charge", "--params", str(project / "charge.json"), "--methods",
                  "autodiff,central,complex-step", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert loader == [("callable", "mymodels:charge"), ("params", str(tmp_path / "p.json"))]
     assert data["meta"]["model"] == "mymodels:charge" and data["meta"]["reference"] == highprec.SYMPY_LABEL
     failed = [r for r in data["records"] if r["metric"] == cm.FAILED]
     assert [r["method"] for r in failed] == ["complex-step"]
     assert main(["compare", "mymodels:charge"]) == 2                  # no --params: one line, exit 2
     assert "--params FILE" in capsys.readouterr().err
+    assert main(["compare", "mymodels:nothing", "--params", str(project / "charge.json")]) == 2
+    assert main(["compare", "mymodels:mlp_loss", "--params", str(project / "mlp.npz"), "--methods", "autodiff"]) == 0
+    out = capsys.readouterr().out
+    assert "mymodels:mlp_loss: n = 13 parameters" in out and "tape=" in out
 
 
-def test_report_command_on_module_func(loader, capsys, tmp_path):
+def test_report_command_on_module_func(project, capsys):
     from diffcompare.cli import main
-    out = tmp_path / "r"
-    assert main(["report", "--model", "mymodels:charge", "--params", "p.json", "--quick", "--budget", "10",
-                 "--out", str(out)]) == 0
+    out = project / "r"
+    assert main(["report", "--model", "mymodels:charge", "--params", str(project / "charge.json"), "--quick",
+                 "--budget", "10", "--out", str(out)]) == 0
     md = (out / "README.md").read_text()
     assert "## Your model: mymodels:charge" in md and "complex-step does not apply" in md
     assert json.loads((out / "records.json").read_text())["meta"]["command"].startswith(
         "diffcompare report --model mymodels:charge")
-    assert main(["report", "--grad", "mymodels:mlp_grad", "--out", str(tmp_path / "x")]) == 2
+    assert main(["report", "--grad", "mymodels:mlp_grad", "--out", str(project / "x")]) == 2

@@ -1,34 +1,40 @@
-"""gradcheck: the seeded-bug suite (a subset per dtype, kept fast), the error model at scale
-extremes, the asserting form, the pytest fixture, and the CLI's exit codes."""
-import json
-import sys
+"""gradcheck: the seeded-bug suite (a subset per dtype, kept fast), first-order (C1) points,
+kinks, non-finite f, resolution honesty, option checks, culprits by bisection and the bug's
+likely kind, the asserting form."""
+import math
+import warnings
 
 import numpy as np
 import pytest
 
 import diffcompare as dc
-from diffcompare import bugsuite  # noqa: E402
-from diffcompare.cli import main
-from diffcompare.gradcheck import GradcheckError, GradcheckInputError, assert_gradcheck, gradcheck
+from diffcompare.errors import BadOptionError
+from diffcompare.gradcheck import GradcheckError, GradcheckInputError, assert_gradcheck, gradcheck, score
 
 FAST_KINDS = ["half", "sign", "transpose", "sigmoid-prime", "bias", "off-by-one", "wrong-axis",
               "rel-1e-4", "tiny-block-sign", "under-regulariser", "kink-near", "kink-at",
-              "noisy-f", "offset-1e8"]
+              "noisy-f", "offset-1e8", "huber-switch", "relu2-at-0", "nan-f"]
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_suite_no_false_alarms_and_detection(dtype):
-    cases = bugsuite.suite(dtype, kinds=FAST_KINDS)
-    s = bugsuite.score(cases, bugsuite.check_ours)
-    assert s["false_alarms"] == 0, s["alarms"]
-    rate = s["caught"] / s["bugs"]
-    assert rate >= (0.97 if dtype == "float64" else 0.80), s["missed"]
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # the NaN-f cases warn, by design
+        yield
+
+
+@pytest.mark.parametrize("dtype,target", [("float64", 1.0), ("float32", 0.95)])
+def test_suite_no_false_alarms_and_detection(dtype, target):
+    s = score.score(score.cases(dtype, kinds=FAST_KINDS), score.check_ours)
+    assert s["false_alarms"] == 0 and s["errors"] == 0, s["alarms"]
+    assert s["caught"] / s["bugs"] >= target, s["missed"]
+    assert s["unresolvable"] >= 2 and s["unresolvable_passed"] == 0
 
 
 def test_heldout_float64_subset():
-    cases = bugsuite.suite("float64", heldout=True, kinds=["factor2", "kink-near", "noisy-f",
-                                                            "mlp-backprop"])
-    s = bugsuite.score(cases, bugsuite.check_ours)
+    cs = score.cases("float64", heldout=True, kinds=["factor2", "noisy-f", "mlp-backprop",
+                                                      "huber-switch"])
+    s = score.score(cs, score.check_ours)
     assert s["false_alarms"] == 0 and s["caught"] == s["bugs"], (s["alarms"], s["missed"])
 
 
@@ -41,19 +47,68 @@ def test_correct_gradients_at_scale_extremes_pass():
         assert r.status == "fail", (a, off)
 
 
+def _huber(x, d=1.0):
+    a = np.abs(x)
+    return np.sum(np.where(a <= d, 0.5 * x * x, d * (a - 0.5 * d)))
+
+
+def test_first_order_point_judged_one_sided():
+    # exactly at Huber's switch f'' jumps: central differences converge at first order there
+    x = np.array([1.0, -1.0, 0.3, 2.0])
+    r = gradcheck(_huber, x, lambda x: np.clip(x, -1, 1))
+    assert r.status == "pass", r.summary()
+    r = gradcheck(_huber, x, lambda x: np.clip(x, -1, 1) * (1 + 1e-3 * np.sign(x)))
+    assert r.status == "fail"
+    r = gradcheck(lambda x: np.sum(np.maximum(x, 0) ** 2), np.array([0.0, 1.0, -1.0]),
+                  lambda x: 2 * np.maximum(x, 0))
+    assert r.status == "pass", r.summary()
+
+
 def test_kink_exactly_at_point_is_inconclusive_with_reason():
     x = np.array([0.0, 1.0, -2.0])
     r = gradcheck(lambda x: np.sum(np.maximum(x, 0)), x, lambda x: (x > 0).astype(float), points=1)
     assert r.status == "inconclusive" and "kink" in r.reason
 
 
-def test_float32_step_underflow_or_noise_is_not_fail():
-    x = np.full(4, 3e4, dtype=np.float32)
-    r = gradcheck(lambda x: np.float32(1e8) + np.sum(x * x), x, lambda x: 2 * x)
-    assert r.status in ("pass", "inconclusive")
+def test_nonfinite_f_never_passes():
+    with pytest.raises(GradcheckInputError, match="nan at the given point"):
+        gradcheck(lambda x: np.sum(np.log(x)), np.array([-1.0, 2.0]), lambda x: 7 / np.abs(x))
+    with pytest.raises(GradcheckInputError, match="nan"):
+        gradcheck(lambda x: np.nan, np.ones(3), lambda x: x)
+    # finite at the point, NaN a step away: inconclusive, saying where
+    r = gradcheck(lambda x: np.sum(np.sqrt(x)), np.array([1e-9, 1.0]), lambda x: 0.5 / np.sqrt(x))
+    assert r.status == "inconclusive" and "not finite" in r.reason
 
 
-def test_one_bad_coordinate_is_named_first():
+def test_vacuous_or_impossible_options_refused():
+    f, g, x = (lambda x: np.sum(x ** 2)), (lambda x: x), np.ones(4)
+    for kw in (dict(directions=0, coords=0), dict(max_evals=10), dict(radius=math.nan), dict(tol=-1),
+               dict(points=0), dict(directions=1.5)):
+        with pytest.raises(BadOptionError):
+            gradcheck(f, x, g, **kw)
+
+
+def test_max_evals_is_a_real_bound():
+    f, x = (lambda x: np.sum(np.sin(x))), np.linspace(0, 1, 50)
+    r = gradcheck(f, x, np.cos, max_evals=60)
+    assert r.evals <= 60 and r.status == "inconclusive" and "max_evals=60" in r.reason
+    r = gradcheck(f, x, lambda x: -np.cos(x), max_evals=60)
+    assert r.evals <= 60 and r.status == "fail"
+
+
+def test_unresolvable_entries_are_named_never_pass():
+    c = np.linspace(0.5, 1.5, 6).astype(np.float32)
+    f = lambda p: np.sum(c * p["w"] ** 2) + np.float32(1e-6) * np.sum(np.sin(p["t"]))
+    g = lambda p: {"w": 2 * c * p["w"], "t": np.float32(1e-6) * np.cos(p["t"])}
+    p = {"w": np.linspace(-1, 1, 6).astype(np.float32), "t": np.linspace(-0.5, 0.5, 6).astype(np.float32)}
+    r = gradcheck(f, p, g)
+    assert r.status == "inconclusive" and "unverified" in r.reason
+    assert {u.split("[")[0] for u in r.unverified} == {"t"} and len(r.unverified) == 6
+    p64 = {k: v.astype(np.float64) for k, v in p.items()}
+    assert gradcheck(f, p64, g).status == "pass"          # float64 resolves them
+
+
+def test_one_bad_coordinate_named_first_and_kinds():
     rng = np.random.default_rng(3)
     x = rng.standard_normal(300)
 
@@ -62,10 +117,32 @@ def test_one_bad_coordinate_is_named_first():
         out[123] *= 1.01
         return out
     r = gradcheck(lambda x: np.sum(np.sin(x)), x, g)
-    assert r.status == "fail"
-    assert (r.entries[0].name, r.entries[0].index) == ("x", (123,))
+    assert r.status == "fail" and (r.entries[0].name, r.entries[0].index) == ("x", (123,))
     assert [e.index for e in r.failures if e.index is not None] == [(123,)]
     assert len(r.summary().splitlines()) <= 30
+    f = lambda x: np.sum(np.sin(x))
+    assert "2 x numeric" in gradcheck(f, x[:20], lambda x: 2 * np.cos(x)).kind
+    assert "1/2" in gradcheck(lambda x: np.sum(x ** 2), x[:20], lambda x: x).kind
+    assert "flipped sign" in gradcheck(f, x[:20], lambda x: -np.cos(x)).kind
+    assert "zero" in gradcheck(f, x[:20], lambda x: np.where(np.arange(20) == 4, 0, np.cos(x))).kind
+    W = rng.standard_normal((6, 6))
+    v, y = rng.standard_normal(6), rng.standard_normal(6)
+    r = gradcheck(lambda W: 0.5 * np.sum((W @ v - y) ** 2), W, lambda W: np.outer(v, W @ v - y))
+    assert r.status == "fail" and "transpose" in r.kind
+
+
+def test_group_testing_names_the_culprit_within_the_bound():
+    n = 1 << 15
+    rng = np.random.default_rng(1)
+    x, c = rng.standard_normal(n), rng.uniform(0.5, 1.5, n)
+
+    def g(x):
+        out = c * np.cos(x)
+        out[20011] *= 1.1
+        return out
+    r = gradcheck(lambda x: float(c @ np.sin(x)), x, g)
+    assert r.status == "fail" and r.failures[0].index == (20011,)
+    assert r.evals <= 64 + 40 * 15
 
 
 def test_dict_params_wrong_shape_and_missing_key_fail():
@@ -96,59 +173,19 @@ def test_assert_form_and_bad_input():
         assert_gradcheck(lambda x: np.sum(x ** 2), np.ones(3), lambda x: x)
     assert isinstance(ei.value, AssertionError) and "FAIL" in str(ei.value)
     assert len(str(ei.value).splitlines()) <= 30
-    with pytest.raises(GradcheckInputError):
-        gradcheck(lambda x: x, np.ones(3), lambda x: x)         # non-scalar f
+    with pytest.raises(GradcheckInputError, match="vjp= or jvp="):
+        gradcheck(lambda x: x, np.ones(3), lambda x: x)         # non-scalar f with grad=
     with pytest.raises(GradcheckInputError):
         gradcheck(lambda x: 0.0, np.array([np.nan]), lambda x: x)
-    with pytest.raises(dc.DiffcompareError):
-        gradcheck(lambda x: 0.0, np.ones(2), lambda x: x, tol=-1)
+    with pytest.raises(GradcheckInputError):
+        gradcheck(lambda x: 0.0, {"w": True}, lambda x: x)
+    with pytest.raises(GradcheckInputError, match="SystemExit"):
+        gradcheck(lambda x: np.sum(x), np.ones(2), lambda x: (_ for _ in ()).throw(SystemExit(0)))
 
 
 def test_fixture(gradcheck):
     gradcheck(lambda x: np.sum(x ** 3), np.arange(1.0, 4.0), lambda x: 3 * x ** 2)
     with pytest.raises(AssertionError):
         gradcheck(lambda x: np.sum(x ** 3), np.arange(1.0, 4.0), lambda x: 2 * x ** 2)
-
-
-def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
-    (tmp_path / "gcmod.py").write_text(
-        "import numpy as np\n"
-        "def f(x): return float(np.sum(np.tanh(x)))\n"
-        "def g(x): return 1 - np.tanh(x) ** 2\n"
-        "def bad(x): return 1 - np.tanh(x)\n"
-        "def kink(x): return float(np.sum(np.maximum(x, 0)))\n"
-        "def sgn(x): return (x > 0) * 1.0\n")
-    (tmp_path / "p.json").write_text(json.dumps([0.1, -0.4, 0.9]))
-    (tmp_path / "z.json").write_text(json.dumps([0.0, 0.0]))
-    monkeypatch.chdir(tmp_path)
-    sys.modules.pop("gcmod", None)
-    assert main(["check", "gcmod:f", "--params", "p.json", "--grad", "gcmod:g"]) == 0
-    capsys.readouterr()
-    assert main(["check", "gcmod:f", "--params", "p.json", "--grad", "gcmod:bad"]) == 1
-    out = capsys.readouterr().out
-    assert "FAIL" in out and len(out.splitlines()) <= 31
-    assert main(["check", "gcmod:kink", "--params", "z.json", "--grad", "gcmod:sgn",
-                 "--points", "1", "--strict"]) == 2
-    assert main(["check", "gcmod:f", "--params", "p.json", "--grad", "gcmod:nope"]) == 2
-    capsys.readouterr()
-    assert main(["check", "gcmod:f", "--params", "p.json", "--grad", "gcmod:g", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["status"] == "pass"
-
-
-def test_records_quick_shape():
-    from diffcompare.experiments.gradcheck import run as gradcheck_records
-    pytest.importorskip("autograd")
-    recs = [r for r in gradcheck_records(quick=True) if r.method == "diffcompare"]
-    fa = [r for r in recs if r.metric == "false_alarms"]
-    assert len(fa) == 2 and all(r.value == 0 for r in fa)
-
-
-def test_figure_from_records():
-    from diffcompare.records import Record
-    from diffcompare.report.fig_gradcheck import fig_gradcheck
-    recs = [Record("gradcheck", "bugsuite", m, "detection_rate", v, "fraction", "float64, own suite")
-            for m, v in (("diffcompare", 1.0), ("scipy.check_grad", 0.8))]
-    recs += [Record("gradcheck", "bugsuite", "diffcompare", "false_alarms", 0, "count",
-                    "float64, own suite", extra={"correct": 10})]
-    fig = fig_gradcheck(recs)
-    assert len(fig.axes) == 2 and len(fig.axes[0].patches) == 2
+    with pytest.raises(pytest.skip.Exception, match="inconclusive"):
+        gradcheck(lambda x: np.sum(np.abs(x)), np.zeros(3), np.sign, points=1)

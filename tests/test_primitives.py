@@ -94,6 +94,9 @@ def test_structural_vjp_and_jvp_are_adjoint(row):
         "reshape": [((3, 4), {"shape": (2, 6)})],
         "transpose": [((3, 4), {}), ((2, 3, 4), {"axes": (1, 2, 0)})],
         "getitem": [((5, 3), {"index": (slice(1, 4), 2)}), ((6,), {"index": np.array([0, 2, 2])})],
+        "broadcast_to": [((3,), {"shape": (4, 3)}), ((1, 3), {"shape": (2, 4, 3)})],
+        "scatter": [((3,), {"index": np.array([0, 2, 2]), "shape": (5,)}),
+                    ((3, 2), {"index": (slice(1, 4),), "shape": (5, 2)})],
     }[row.name]
     for case in cases:
         *shapes, kw = case
@@ -105,7 +108,7 @@ def test_structural_vjp_and_jvp_are_adjoint(row):
             xdots = [None] * len(args)
             xdots[k] = xdot[None]
             jv = row.jvp(xdots, out, *args, **kw)[0]
-            vj = row.vjps[k](ybar, out, *args, **kw)
+            vj = row.vjps[k](NUMPY, ybar, out, *args, **kw)
             assert np.sum(ybar * jv) == pytest.approx(np.sum(vj * xdot), rel=1e-10)
             h = 1e-6
             a_p, a_m = list(args), list(args)

@@ -1,6 +1,6 @@
-"""Figure for the gradient-check experiment: per checker and dtype, the share of seeded bugs
-caught and the share of correct gradients falsely failed (records from
-``diffcompare.experiments.gradcheck``)."""
+"""Figure for the gradient-check experiment (records from ``diffcompare.experiments.gradcheck``):
+one row per family of checks; left, the share of seeded bugs caught per checker and setting;
+right, on correct derivatives, the share reported fail (solid) and inconclusive (hatched)."""
 from __future__ import annotations
 
 import matplotlib
@@ -8,43 +8,54 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ..experiments.gradcheck import DETECTION, FALSE_ALARMS, INCONCLUSIVE  # noqa: E402
+
 __all__ = ["fig_gradcheck"]
 
 
+def _get(recs, method, metric, group):
+    return next((r for r in recs if r.method == method and r.metric == metric and
+                 (r.extra.get("dtype"), r.extra.get("suite")) == group), None)
+
+
 def fig_gradcheck(records):
-    """Two panels: detection rate (higher is better) and false-alarm rate (lower is better),
-    bars per checker, grouped by setting (dtype, suite). Skipped checkers are left out."""
-    recs = [r for r in records if r.section == "gradcheck" and r.value is not None]
-    settings = sorted({r.setting for r in recs})
-    checkers = list(dict.fromkeys(r.method for r in recs))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    recs = [r for r in records if r.section == "gradcheck"]
+    drawn = [r for r in recs if r.value is not None]
+    families = list(dict.fromkeys(r.extra.get("family", "") for r in drawn)) or [""]
+    checkers = list(dict.fromkeys(r.method for r in drawn))
+    fig, axes = plt.subplots(len(families), 2, figsize=(11, 2.9 * len(families)), squeeze=False)
     width = 0.8 / max(1, len(checkers))
-    for ax, metric, title in ((axes[0], "detection_rate", "bugs caught (status fail)"),
-                              (axes[1], "false_alarms", "correct gradients reported fail")):
+    colors = {c: f"C{i}" for i, c in enumerate(checkers)}
+    for row, fam in zip(axes, families):
+        fr = [r for r in drawn if r.extra.get("family", "") == fam]
+        # only groups where some checker has a number: no empty group
+        groups = list(dict.fromkeys((r.extra.get("dtype"), r.extra.get("suite")) for r in fr))
         for j, chk in enumerate(checkers):
-            ys = []
-            for s in settings:
-                r = next((r for r in recs if r.method == chk and r.setting == s
-                          and r.metric == metric), None)
-                if r is None:
-                    ys.append(0.0)
-                elif metric == "false_alarms":
-                    ys.append(r.value / max(1, r.extra.get("correct", 1)))
-                else:
-                    ys.append(r.value)
-            xs = [i + (j - (len(checkers) - 1) / 2) * width for i in range(len(settings))]
-            bars = ax.bar(xs, [100 * y for y in ys], width, label=chk)
-            for b, y in zip(bars, ys):
-                ax.annotate(f"{100 * y:.0f}", (b.get_x() + b.get_width() / 2, 100 * y),
-                            ha="center", va="bottom", fontsize=7)
-        ax.set_xticks(range(len(settings)))
-        ax.set_xticklabels([s.replace(", ", "\n") for s in settings], fontsize=8)
-        ax.set_ylim(0, 110)
-        ax.set_ylabel("%")
-        ax.set_title(title, fontsize=10)
-    axes[0].legend(fontsize=8, loc="lower left")
-    skipped = sorted({r.method for r in records if r.section == "gradcheck" and r.value is None})
-    note = f" ({', '.join(skipped)} skipped: not installed)" if skipped else ""
-    fig.suptitle("Gradient checks on seeded bugs" + note, fontsize=11)
-    fig.tight_layout()
+            xs = [i + (j - (len(checkers) - 1) / 2) * width for i in range(len(groups))]
+            for x, g in zip(xs, groups):
+                det = _get(fr, chk, DETECTION, g)
+                if det is not None:                      # absent (skipped, n/a): not drawn as 0
+                    row[0].bar(x, 100 * det.value, width, color=colors[chk])
+                    row[0].annotate(f"{100 * det.value:.0f}", (x, 100 * det.value), ha="center",
+                                    va="bottom", fontsize=6)
+                fa, inc = _get(fr, chk, FALSE_ALARMS, g), _get(fr, chk, INCONCLUSIVE, g)
+                if fa is not None and fa.extra.get("correct"):
+                    n = fa.extra["correct"]
+                    a = 100 * fa.value / n
+                    row[1].bar(x, a, width, color=colors[chk])
+                    if inc is not None:
+                        row[1].bar(x, 100 * inc.extra["correct"] / n, width, bottom=a, color=colors[chk],
+                                   alpha=0.35, hatch="//")
+        for ax, title in ((row[0], "bugs caught, %"), (row[1], "correct: fail (solid) / inconclusive (hatched), %")):
+            ax.set_xticks(range(len(groups)))
+            ax.set_xticklabels([f"{dt}\n{s}" for dt, s in groups], fontsize=7)
+            ax.set_ylim(0, 110)
+            ax.set_title(f"{fam}: {title}" if fam else title, fontsize=9)
+            ax.tick_params(axis="y", labelsize=7)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[c]) for c in checkers]
+    skipped = sorted({r.method for r in recs if r.value is None and r.extra.get("skipped")})
+    note = f"; not drawn: {', '.join(skipped)} (skipped: not installed)" if skipped else ""
+    fig.legend(handles, checkers, loc="upper center", ncol=max(1, len(checkers)), fontsize=8, frameon=False)
+    fig.suptitle("Gradient checks on seeded bugs" + note, fontsize=10, y=0.995)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig

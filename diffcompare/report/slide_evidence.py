@@ -1,13 +1,17 @@
-"""The slide's evidence from the swell and gradient-check experiments' records.
+"""The slide's evidence from the swell and gradient-check experiments' records, and the
+``Evidence`` every line of the slide is.
 
-Also the ``Evidence`` every line of the slide is. The metric names below are those experiments' (``experiments/swell.py``,
-``experiments/gradcheck.py``); they are spelled here, in one place, until those modules
-export them as constants -- then these lines become imports.
+The gradient check's metric names are its experiment's constants. The swell experiment's
+(``experiments/swell.py``) are spelled here, in one place, until that module exports them
+as constants -- then these lines become imports.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..experiments.gradcheck import DETECTION as DETECTION_RATE
+from ..experiments.gradcheck import FALSE_ALARMS, OURS
+from ..experiments.gradcheck import SECTION as GRADCHECK_SECTION
 from ..records import is_number, select
 from .section import big, fmt_s
 
@@ -23,8 +27,6 @@ class Evidence:
     word: str = ""                   # "exact", "fast", "intractable", ...
 
 SWELL_SECTION, TREE, TAPE, DIFF_S, DIFF_STATUS = "swell", "tree", "tape", "diff_s", "diff_status"
-GRADCHECK_SECTION, DETECTION_RATE, FALSE_ALARMS = "gradcheck", "detection_rate", "false_alarms"
-OURS = "diffcompare"        # the gradcheck experiment's name for our check
 GROWTH = 1.5                # tree(d) / tree(d - 1) past this at the deepest depth: exponential growth
 
 

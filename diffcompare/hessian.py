@@ -1,0 +1,311 @@
+"""Second derivatives, three ways: ``hessian(f, method)(params) -> (n, n)`` over the params'
+one flat layout (``params.Layout``), and ``hvp(f, method)(params, v) -> dict like params``.
+
+Methods:
+
+=====================  ======================================================================
+``autodiff``           forward-over-reverse: the tape's forward pass replayed on dual numbers
+                       (tangent ``v``), then the SAME reverse sweep run in the FORWARD
+                       namespace -- every cotangent a dual whose tangent is ``H v``. No second
+                       table: the elementwise partials and the structural vjps are written
+                       against ``xp``. A Hessian is ``n`` such products, in chunks of
+                       directions pushed together.
+``symbolic``           SymPy's Hessian, lambdified with cse (``symbolic.make_hessian``).
+``central``            second differences of f, h ~ u^(1/4): error ~ u^(1/2).
+``central-grad``       central differences of the exact (autodiff) gradient, h ~ u^(1/3):
+                       error ~ u^(2/3).
+``richardson``,        each of the two above extrapolated from h and h/2 (order 4), with
+``richardson-grad``    steps ~ u^(1/6) and u^(1/5).
+``autograd``           ``autograd.hessian`` / its Hessian-vector product: the reference.
+=====================  ======================================================================
+
+The automatic steps come from each scheme's error model (truncation ``C h^p`` against
+round-off ``R u / h^q`` with unit derivatives, scaled by ``max(1, |x|)``), realised as
+``(x + h) - x`` in the params' dtype like the first-order schemes.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import forward, tracer
+from .errors import BadOptionError, UnknownNameError
+from .params import Layout, check_params, scalar_output
+from .primitives import NUMPY
+
+__all__ = ["HESSIAN_METHODS", "hessian", "hvp", "HessianFn", "forward_over_reverse", "STEP_RULES"]
+
+HESSIAN_METHODS = ("autodiff", "symbolic", "central", "central-grad", "richardson", "richardson-grad",
+                   "autograd")
+CHUNK = 64           # directions pushed through one forward-over-reverse sweep
+
+# scheme -> (truncation order p, round-off power q, constant of the optimum): the optimal step
+# with unit derivatives is (q * R / (p * C)) ** (1 / (p + q)) * u ** (1 / (p + q)); these are
+# that, worked out for each stencil below.
+STEP_RULES = {
+    "central": (2, 2, (48.0, 4)),            # (f(x+h) - 2 f + f(x-h)) / h^2: h* = (48 u)^(1/4)
+    "central-grad": (2, 1, (3.0, 3)),        # (g(x+h) - g(x-h)) / 2h:        h* = (3 u)^(1/3)
+    "richardson": (4, 2, (1.0, 6)),          # two levels of the above:        h* ~ u^(1/6)
+    "richardson-grad": (4, 1, (1.0, 5)),     #                                  h* ~ u^(1/5)
+}
+
+
+def auto_step(scheme, x, dtype=np.float64):
+    """The error model's optimal step for ``scheme`` at ``x`` in ``dtype``, as a realised
+    machine step ``(x + h) - x``."""
+    u = float(np.finfo(dtype).eps) / 2
+    c, k = STEP_RULES[scheme][2]
+    h = (c * u) ** (1.0 / k) * max(1.0, abs(float(x)))
+    h = 2.0 ** round(np.log2(h))
+    xd = np.asarray(x, dtype=dtype)
+    return float((xd + np.asarray(h, dtype=dtype)) - xd)
+
+
+# --- autodiff: forward-over-reverse ---------------------------------------------------------
+
+def forward_over_reverse(f, params, directions, L=None):
+    """``(value, grads, HV)``: the gradient and the Hessian times each row of ``directions``
+    (an (m, n) array over the params' layout ``L``), by one reverse sweep on dual numbers."""
+    L = Layout(params) if L is None else L
+    m = directions.shape[0]
+    tape = tracer.record(f, params)
+    duals, entries = [], []
+    for i, (prim, links, args, out, kw) in enumerate(tape.entries):
+        if prim is None:
+            name = tape.labels[i]
+            if name in tape.inputs and tape.inputs[name] == i and name in L.names:
+                sl = L.slices[L.names.index(name)]
+                v = forward.Dual(out, directions[:, sl].reshape((m,) + np.shape(out)))
+            else:
+                v = out                                     # a constant leaf
+            duals.append(v)
+            entries.append((None, (), (), v, None))
+            continue
+        a = list(args)
+        for pos, p in links:
+            a[pos] = duals[p]
+        v = forward.tangent(prim, out, args, a, kw or {})      # the recorded primal, its tangent
+        duals.append(v)
+        entries.append((prim, links, tuple(a), v, kw))
+    dual_tape = tracer.Tape()
+    dual_tape.entries, dual_tape.labels, dual_tape.inputs, dual_tape.output = \
+        entries, tape.labels, tape.inputs, tape.output
+    bars = dual_tape.backward(xp=forward.FORWARD)
+    grads, hv = {}, np.zeros((m, L.n))
+    for name, sl in zip(L.names, L.slices):
+        g = bars.get(tape.inputs[name], 0.0)
+        if isinstance(g, forward.Dual):
+            hv[:, sl] = np.reshape(g.tangent, (m, -1))
+            g = g.value
+        grads[name] = g
+    return tape.value, grads, hv
+
+
+def _autodiff(f, params, **options):
+    _no_options("autodiff", options)
+    L = Layout(params)
+
+    def hvp_call(params, v):
+        value, grads, hv = forward_over_reverse(f, params, L.flatten(v)[None], L)
+        return value, hv[0], {"tape_length": None}
+
+    def hess_call(params):
+        H = np.zeros((L.n, L.n))
+        value = None
+        for lo in range(0, L.n, CHUNK):
+            hi = min(lo + CHUNK, L.n)
+            value, _, H[lo:hi] = forward_over_reverse(f, params, np.eye(L.n)[lo:hi], L)
+        return value, H, {"sweeps": (L.n + CHUNK - 1) // CHUNK}
+    return hvp_call, hess_call
+
+
+# --- finite differences ---------------------------------------------------------------------
+
+def _fd(scheme):
+    def make(f, params, h=None, **options):
+        _no_options(scheme, options)
+        if h is not None and not (isinstance(h, (int, float)) and h > 0 and np.isfinite(h)):
+            raise BadOptionError(f"the step h must be a positive finite number, got {h!r}")
+        L = Layout(params)
+        dtype = np.result_type(*[np.asarray(v).dtype for v in params.values()], np.float32)
+        value_of = lambda theta: float(scalar_output(f(L.unflatten(theta), NUMPY)))
+        grad_of = None
+        if scheme.endswith("-grad"):
+            g = tracer.make(f, params)
+            grad_of = lambda theta: L.flatten(g(L.unflatten(theta))[1])
+
+        def step(theta):
+            if h is not None:
+                return np.full(L.n, float(h))
+            return np.array([auto_step(scheme, x, dtype) for x in theta])
+
+        def hess_call(params):
+            theta = L.flatten(params)
+            hs = step(theta)
+            H, evals = _fd_hessian(scheme, value_of, grad_of, theta, hs)
+            return value_of(theta), H, {"evals": evals, "h": float(np.median(hs))}
+
+        def hvp_call(params, v):
+            theta, vv = L.flatten(params), L.flatten(v)
+            hs = step(theta)
+            hv, evals = _fd_hvp(scheme, value_of, grad_of, theta, vv, hs)
+            return value_of(theta), hv, {"evals": evals, "h": float(np.median(hs))}
+        return hvp_call, hess_call
+    return make
+
+
+def _second_difference(value_of, theta, i, j, hi, hj):
+    """d2f / dx_i dx_j by the central stencil (the 3-point one on the diagonal)."""
+    def at(di, dj):
+        t = theta.copy()
+        t[i] += di
+        t[j] += dj
+        return value_of(t)
+    if i == j:
+        return (at(hi, 0.0) - 2.0 * value_of(theta) + at(-hi, 0.0)) / (hi * hi), 3
+    return (at(hi, hj) - at(hi, -hj) - at(-hi, hj) + at(-hi, -hj)) / (4.0 * hi * hj), 4
+
+
+def _fd_hessian(scheme, value_of, grad_of, theta, hs):
+    n = len(theta)
+    H, evals = np.zeros((n, n)), 0
+    richardson = scheme.startswith("richardson")
+    for j in range(n):
+        if grad_of is not None:
+            col, e = _grad_diff(grad_of, theta, np.eye(n)[j], hs[j], richardson)
+            H[:, j] = col
+            evals += e
+            continue
+        for i in range(j + 1):
+            d, e = _second_difference(value_of, theta, i, j, hs[i], hs[j])
+            if richardson:
+                d2, e2 = _second_difference(value_of, theta, i, j, hs[i] / 2, hs[j] / 2)
+                d, e = (4.0 * d2 - d) / 3.0, e + e2
+            H[i, j] = H[j, i] = d
+            evals += e
+    return H, evals
+
+
+def _grad_diff(grad_of, theta, v, h, richardson):
+    """(grad(theta + h v) - grad(theta - h v)) / 2h, extrapolated with h/2 if asked."""
+    d = (grad_of(theta + h * v) - grad_of(theta - h * v)) / (2.0 * h)
+    if not richardson:
+        return d, 2
+    d2 = (grad_of(theta + h / 2 * v) - grad_of(theta - h / 2 * v)) / h
+    return (4.0 * d2 - d) / 3.0, 4
+
+
+def _fd_hvp(scheme, value_of, grad_of, theta, v, hs):
+    scale = max(float(np.max(np.abs(v))), 1e-300)
+    h = float(np.median(hs)) / scale
+    if grad_of is not None:
+        return _grad_diff(grad_of, theta, v, h, scheme.startswith("richardson"))
+    n, out, evals = len(theta), np.zeros(len(theta)), 0
+    for i in range(n):                     # d/dx_i of the directional second difference
+        e_i = np.eye(n)[i] * hs[i]
+        f = lambda a, b: value_of(theta + a * e_i + b * h * v)
+        out[i] = (f(1, 1) - f(1, -1) - f(-1, 1) + f(-1, -1)) / (4.0 * hs[i] * h)
+        evals += 4
+    return out, evals
+
+
+# --- the reference and symbolic -------------------------------------------------------------
+
+def _autograd(f, params, **options):
+    _no_options("autograd", options)
+    import autograd
+
+    from .namespaces import AUTOGRAD
+    L = Layout(params)
+    fun = lambda theta: f(L.split(theta), AUTOGRAD)
+    hess = autograd.hessian(fun)
+    hvp_fn = autograd.grad(lambda theta, v: autograd.numpy.dot(autograd.grad(fun)(theta), v))
+
+    def hess_call(params):
+        theta = L.flatten(params)
+        return float(fun(theta)), np.asarray(hess(theta)), {}
+
+    def hvp_call(params, v):
+        theta = L.flatten(params)
+        return float(fun(theta)), np.asarray(hvp_fn(theta, L.flatten(v))), {}
+    return hvp_call, hess_call
+
+
+def _symbolic(f, params, **options):
+    from . import symbolic
+    hess_call = symbolic.make_hessian(f, params, **options)
+    L = Layout(params)
+
+    def hvp_call(params, v):
+        value, H, stats = hess_call(params)
+        return value, H @ L.flatten(v), stats
+    return hvp_call, hess_call
+
+
+def _no_options(method, options):
+    if options:
+        raise BadOptionError(f"second derivatives by {method!r} take no options; got "
+                             f"{', '.join(map(repr, options))}")
+
+
+_BACKENDS = {"autodiff": _autodiff, "symbolic": _symbolic, "autograd": _autograd,
+             **{s: _fd(s) for s in STEP_RULES}}
+
+
+class HessianFn:
+    """``hessian(f, method)`` / ``hvp(f, method)`` as an object; ``info`` holds what the last
+    call cost (``setup_s``, ``call_s``, the method's own counts: ``evals``, ``h``...)."""
+
+    def __init__(self, f, method, product, **options):
+        if method not in _BACKENDS:
+            raise UnknownNameError(f"unknown second-derivative method {method!r}; known: "
+                                   f"{', '.join(HESSIAN_METHODS)}")
+        self.f, self.method, self.options, self.product = f, method, options, product
+        self._key = self._calls = None
+        self.info = {"method": method}
+
+    def _prepare(self, params):
+        key = _structure(params) if params.__class__ is dict else None
+        if key is not None and key == self._key:
+            return params                         # checked when this structure was first seen
+        params = check_params(params)
+        key = _structure(params)
+        if key != self._key:
+            t0 = time.perf_counter()
+            self._calls = _BACKENDS[self.method](self.f, params, **self.options)
+            self.info["setup_s"] = time.perf_counter() - t0
+            self._key, self.layout = key, Layout(params)
+        return params
+
+    def __call__(self, params, v=None):
+        params = self._prepare(params)
+        t0 = time.perf_counter()
+        if self.product:
+            if v is None:
+                raise BadOptionError("hvp(f)(params, v) needs a direction v shaped like params")
+            if not (v.__class__ is dict and _structure(v) == self._key):
+                v = check_params(v)
+                if not self.layout.same(v):
+                    raise BadOptionError("v must have the params' names and shapes")
+            _, out, stats = self._calls[0](params, v)
+            out = self.layout.unflatten(np.asarray(out, dtype=float), cast=False)
+        else:
+            _, out, stats = self._calls[1](params)
+        self.info["call_s"] = time.perf_counter() - t0
+        self.info.update(stats)
+        return out
+
+
+def _structure(params):
+    return [(k, v.__class__, getattr(v, "shape", None), getattr(v, "dtype", None)) for k, v in params.items()]
+
+
+def hessian(f, method="autodiff", **options):
+    """``hessian(f, method)(params) -> H``, an (n, n) array over ``params.Layout(params)``."""
+    return HessianFn(f, method, False, **options)
+
+
+def hvp(f, method="autodiff", **options):
+    """``hvp(f, method)(params, v) -> H v``, a dict shaped like params."""
+    return HessianFn(f, method, True, **options)

@@ -1,0 +1,100 @@
+"""Second derivatives: forward-over-reverse from the one table, against autograd and a
+50-digit SymPy Hessian; finite-difference Hessians at their error model's accuracy."""
+import numpy as np
+import pytest
+import sympy
+
+import diffcompare as dc
+from diffcompare import models
+from diffcompare.hessian import auto_step, forward_over_reverse
+from diffcompare.params import Layout
+
+SMOOTH = ("softplus", "neuron", "softplus_chain", "mlp4", "logistic_map", "perceptron2")
+
+
+def _sympy_hessian(model, params, digits=50):
+    """The exact Hessian at the params' binary values, by SymPy at ``digits`` digits."""
+    syms = {k: sympy.Symbol(k, real=True) for k in params}
+    expr = model(syms, dc.SYMPY)
+    names = list(params)
+    subs = {syms[k]: sympy.Rational(float(params[k])) for k in names}
+    H = sympy.hessian(expr, [syms[k] for k in names])
+    return np.array([[float(H[i, j].evalf(digits, subs=subs)) for j in range(len(names))]
+                     for i in range(len(names))])
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_against_a_50_digit_sympy_hessian(name):
+    m = models.get(name)
+    p = m.params
+    ref = _sympy_hessian(m, p)
+    assert _rel(dc.hessian(m, "autodiff")(p), ref) <= 1e-14
+    big = name == "logistic_map"                # its derivatives grow like 2^n: more truncation
+    for method in ("central-grad", "richardson-grad"):       # differences of the exact gradient
+        assert _rel(dc.hessian(m, method)(p), ref) <= (1e-9 if not big else 1e-7), method
+    assert _rel(dc.hessian(m, "richardson")(p), ref) <= (1e-8 if not big else 1e-6)
+    assert _rel(dc.hessian(m, "central")(p), ref) <= (1e-6 if not big else 1e-4)   # ~ u^(1/2)
+
+
+@pytest.mark.parametrize("name", ["mlp", "mlp4", "softplus_chain"])
+def test_hvp_and_hessian_equal_autograd(name):
+    m = models.get(name)
+    p = m.params
+    L = Layout(p)
+    H, Href = dc.hessian(m, "autodiff")(p), dc.hessian(m, "autograd")(p)
+    assert H.shape == (L.n, L.n) and _rel(H, Href) <= 1e-13
+    assert np.allclose(H, H.T, rtol=0, atol=1e-14 * np.max(np.abs(H)))
+    v = L.unflatten(np.random.default_rng(0).standard_normal(L.n))
+    hv = dc.hvp(m)(p, v)
+    assert set(hv) == set(p) and all(np.shape(hv[k]) == np.shape(p[k]) for k in p)
+    assert _rel(L.flatten(hv), Href @ L.flatten(v)) <= 1e-13
+
+
+def test_forward_over_reverse_gives_the_gradient_too():
+    m = models.get("mlp4")
+    value, grads, hv = forward_over_reverse(m, m.params, np.eye(len(m.params)))
+    g = dc.grad(m)(m.params)
+    assert all(grads[k] == pytest.approx(g[k], rel=1e-15) for k in g)
+    assert hv.shape == (len(m.params), len(m.params))
+
+
+def test_second_differences_lose_half_the_digits_and_gradient_differences_a_third():
+    m = models.get("softplus")
+    ref = _sympy_hessian(m, m.params)
+    e2 = _rel(dc.hessian(m, "central")(m.params), ref)
+    e3 = _rel(dc.hessian(m, "central-grad")(m.params), ref)
+    u = np.finfo(float).eps / 2
+    assert 1e-2 * u ** 0.5 < e2 < 1e2 * u ** 0.5
+    assert 1e-2 * u ** (2 / 3) < e3 < 1e2 * u ** (2 / 3) and e3 < e2 / 10
+
+
+def test_steps_follow_the_error_model():
+    u = np.finfo(float).eps / 2
+    assert auto_step("central", 1.0) == pytest.approx((48 * u) ** 0.25, rel=1.0)
+    assert auto_step("central-grad", 1.0) == pytest.approx((3 * u) ** (1 / 3), rel=1.0)
+    assert auto_step("central", 1.0, np.float32) > 100 * auto_step("central", 1.0)
+    assert auto_step("central", 1000.0) == pytest.approx(1000 * auto_step("central", 1.0), rel=1.0)
+
+
+def test_float32_params_differences_in_float32():
+    m = models.get("softplus")
+    p32 = {k: np.float32(v) for k, v in m.params.items()}
+    ref = _sympy_hessian(m, m.params)
+    err = _rel(dc.hessian(m, "central-grad")(p32), ref)
+    assert 1e-7 < err < 1e-3                                   # u32^(2/3) ~ 1.5e-5
+
+
+def test_bad_input_is_typed():
+    m = models.get("softplus")
+    with pytest.raises(dc.DiffcompareError, match="unknown second-derivative method"):
+        dc.hessian(m, "magic")
+    with pytest.raises(dc.DiffcompareError, match="take no options"):
+        dc.hessian(m, "autodiff", h=1e-3)(m.params)
+    with pytest.raises(dc.DiffcompareError, match="direction v"):
+        dc.hvp(m)(m.params)
+    with pytest.raises(dc.DiffcompareError, match="positive finite"):
+        dc.hessian(m, "central", h=-1.0)(m.params)
