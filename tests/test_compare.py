@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from diffcompare import compare as cm
 from diffcompare import highprec
+from diffcompare.compare import FAILED, REL_ERROR, S_PER_GRAD, DiffcompareError, compare
 from diffcompare.experiments import yourmodel as ym
 from diffcompare.records import from_json
 
@@ -18,17 +18,17 @@ import mymodels  # noqa: E402
 
 @pytest.fixture(scope="module")
 def mlp():
-    return cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, repeats=3, min_time=0.002)
+    return compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, repeats=3, min_time=0.002)
 
 
 def test_compare_every_method_against_the_50_digit_reference(mlp):
     assert mlp.reference == highprec.SYMPY_LABEL and mlp.n == 13
-    errs = {r.method: r.value for r in mlp.records if r.metric == cm.REL_ERROR}
+    errs = {r.method: r.value for r in mlp.records if r.metric == REL_ERROR}
     assert set(errs) == set(mlp.methods)
     assert all(errs[m] < 1e-14 for m in ("autodiff", "autodiff-compiled", "autograd", "complex-step"))
     assert 1e-13 < errs["central"] < 1e-7 and errs["forward"] > errs["central"]
-    assert all(r.reference == highprec.SYMPY_LABEL for r in mlp.records if r.metric == cm.REL_ERROR)
-    t = [r for r in mlp.records if r.metric == cm.S_PER_GRAD]
+    assert all(r.reference == highprec.SYMPY_LABEL for r in mlp.records if r.metric == REL_ERROR)
+    t = [r for r in mlp.records if r.metric == S_PER_GRAD]
     assert len(t) == len(mlp.methods) and all(r.lo <= r.value <= r.hi and r.repeats == 3 for r in t)
     counts = {(r.method, r.metric): r.value for r in mlp.records}
     assert counts[("central", "evals")] == 2 * 13 + 1 and counts[("autodiff", "tape_length")] > 0
@@ -43,23 +43,23 @@ def test_table_and_json(mlp):
 
 
 def test_a_method_that_does_not_apply_says_why_and_the_others_run():
-    c = cm.compare(mymodels.charge, mymodels.CHARGE_PARAMS, repeats=3, min_time=0.002)
-    failed = {r.method: r.value for r in c.records if r.metric == cm.FAILED}
+    c = compare(mymodels.charge, mymodels.CHARGE_PARAMS, repeats=3, min_time=0.002)
+    failed = {r.method: r.value for r in c.records if r.metric == FAILED}
     assert set(failed) == {"complex-step"} and "absolute" in failed["complex-step"]
-    errs = {r.method: r.value for r in c.records if r.metric == cm.REL_ERROR}
+    errs = {r.method: r.value for r in c.records if r.metric == REL_ERROR}
     assert errs["autodiff"] < 1e-15 and errs["five-point"] > 1.0       # the singularity at 1e-3 breaks wide stencils
     assert "complex-step" in c.table() and "failed" in c.table()
 
 
 def test_the_reference_falls_back_to_the_best_exact_method_and_says_why():
-    c = cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["autodiff"], budget=1e-3, repeats=2,
+    c = compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["autodiff"], budget=1e-3, repeats=2,
                    min_time=0.001)
     assert c.reference == "autograd" and "intractable" in c.why
-    c = cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["central"], reference="autodiff", repeats=2,
+    c = compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["central"], reference="autodiff", repeats=2,
                    min_time=0.001)
     assert c.reference == "autodiff"
-    with pytest.raises(cm.DiffcompareError):
-        cm.compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["nope"])
+    with pytest.raises(DiffcompareError):
+        compare(mymodels.mlp_loss, mymodels.MLP_PARAMS, methods=["nope"])
 
 
 def test_your_model_records_say_what_does_not_apply():
@@ -82,7 +82,7 @@ def test_the_report_on_your_model(tmp_path):
     assert "mlp\\_loss, params x 2^511: autodiff, autodiff-forward, autograd, symbolic return the right value" in md
     assert json.loads((out / "records.json").read_text())["meta"]["generator"] == "diffcompare report"
     assert {f for f in os.listdir(out / "figures")} >= {"yourmodel_error_vs_time.png", "accuracy_error_vs_h.png"}
-    assert np.isfinite([r.value for r in recs if r.metric == cm.REL_ERROR]).all()
+    assert np.isfinite([r.value for r in recs if r.metric == REL_ERROR]).all()
 
 
 # --- the commands: MODULE:FUNC through the one loader (diffcompare.usermodel) ----------------------
@@ -104,7 +104,7 @@ def test_compare_command_on_module_func(project, capsys):
                  "autodiff,central,complex-step", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["meta"]["model"] == "mymodels:charge" and data["meta"]["reference"] == highprec.SYMPY_LABEL
-    failed = [r for r in data["records"] if r["metric"] == cm.FAILED]
+    failed = [r for r in data["records"] if r["metric"] == FAILED]
     assert [r["method"] for r in failed] == ["complex-step"]
     assert main(["compare", "mymodels:charge"]) == 2                  # no --params: one line, exit 2
     assert "--params FILE" in capsys.readouterr().err

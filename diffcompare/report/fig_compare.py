@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from .. import compare as cm
+from ..compare import REFERENCE, REL_ERROR, S_PER_GRAD, SECTION
 from ._style import FLOOR, legend_outside, style
 
 __all__ = ["fig_error_vs_time"]
@@ -13,10 +13,10 @@ __all__ = ["fig_error_vs_time"]
 def fig_error_vs_time(records):
     """One point per method: median time per gradient (bars: min-max of the rounds) against
     its relative error (an error of 0 drawn at FLOOR)."""
-    rs = [r for r in records if r.section == cm.SECTION]
-    err = {r.method: r for r in rs if r.metric == cm.REL_ERROR}
-    t = {r.method: r for r in rs if r.metric == cm.S_PER_GRAD}
-    ref = next((r.value for r in rs if r.metric == cm.REFERENCE), "?")
+    rs = [r for r in records if r.section == SECTION]
+    err = {r.method: r for r in rs if r.metric == REL_ERROR}
+    t = {r.method: r for r in rs if r.metric == S_PER_GRAD}
+    ref = next((r.value for r in rs if r.metric == REFERENCE), "?")
     fig, ax = plt.subplots(figsize=(8.6, 4.4))
     for m in [m for m in t if m in err]:
         x, y = t[m], max(err[m].value, FLOOR)

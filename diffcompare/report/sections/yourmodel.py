@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ... import compare as cm
+from ...compare import COUNTS, DEFAULT_BUDGET, FAILED, REFERENCE, REL_ERROR, S_PER_GRAD, SECTION, SETUP_S
 from ...experiments import stability as st
 from ...experiments import yourmodel as ym
 from ...records import select
@@ -15,35 +15,35 @@ from . import accuracy, stability
 
 __all__ = ["sections", "READS"]
 
-READS = ((cm.SECTION, cm.REL_ERROR), (cm.SECTION, cm.S_PER_GRAD), (cm.SECTION, cm.REFERENCE))
+READS = ((SECTION, REL_ERROR), (SECTION, S_PER_GRAD), (SECTION, REFERENCE))
 
 
 def _rows(records):
     by = {}
-    for r in select(records, section=cm.SECTION):
+    for r in select(records, section=SECTION):
         by.setdefault(r.method, {})[r.metric] = r
     return by
 
 
 def _reference(records):
-    r = next((r for r in select(records, section=cm.SECTION, metric=cm.REFERENCE)), None)
+    r = next((r for r in select(records, section=SECTION, metric=REFERENCE)), None)
     return (r.value, r.extra.get("why", "")) if r else ("?", "")
 
 
 def _takeaway(records):
     by = _rows(records)
-    ok = {m: d for m, d in by.items() if cm.REL_ERROR in d and num(d[cm.REL_ERROR]) and cm.S_PER_GRAD in d}
+    ok = {m: d for m, d in by.items() if REL_ERROR in d and num(d[REL_ERROR]) and S_PER_GRAD in d}
     if not ok:
         return "No method produced a gradient of this model."
     ref, _ = _reference(records)
-    exact = [m for m, d in ok.items() if d[cm.REL_ERROR].value < 1e-12]
-    fastest = min(exact or ok, key=lambda m: ok[m][cm.S_PER_GRAD].value)
+    exact = [m for m, d in ok.items() if d[REL_ERROR].value < 1e-12]
+    fastest = min(exact or ok, key=lambda m: ok[m][S_PER_GRAD].value)
     fd = [m for m in ok if m in ("forward", "backward", "central", "five-point", "richardson")]
-    line = (f"Against the {ref}, {fastest} is the fastest exact gradient here ({fmt_timing(ok[fastest][cm.S_PER_GRAD])}, "
-            f"error {fmt_err(ok[fastest][cm.REL_ERROR].value)})")
+    line = (f"Against the {ref}, {fastest} is the fastest exact gradient here ({fmt_timing(ok[fastest][S_PER_GRAD])}, "
+            f"error {fmt_err(ok[fastest][REL_ERROR].value)})")
     if fd:
-        best = min(fd, key=lambda m: ok[m][cm.REL_ERROR].value)
-        line += f"; the best finite difference, {best}, errs by {fmt_err(ok[best][cm.REL_ERROR].value)}"
+        best = min(fd, key=lambda m: ok[m][REL_ERROR].value)
+        line += f"; the best finite difference, {best}, errs by {fmt_err(ok[best][REL_ERROR].value)}"
     return line + "."
 
 
@@ -51,8 +51,8 @@ def _conclude(records):
     ref, why = _reference(records)
     out = [f"Every error is relative to max|gradient|, against the {ref}" + (f" ({why})." if why else ".")]
     for m, d in _rows(records).items():
-        if cm.FAILED in d:
-            out.append(f"{m} does not apply: {d[cm.FAILED].value}")
+        if FAILED in d:
+            out.append(f"{m} does not apply: {d[FAILED].value}")
     for r in select(records, section=ym.SECTION, metric=ym.NOT_APPLICABLE):
         if r.extra.get("part") != ym.PART_COST:
             out.append(f"{r.method} does not apply: {r.value}")
@@ -64,11 +64,11 @@ def _conclude(records):
 def _tables(records):
     rows = []
     for m, d in _rows(records).items():
-        if cm.REL_ERROR not in d:
+        if REL_ERROR not in d:
             continue
-        counts = ", ".join(f"{label}={d[k].value:,}" for k, label in cm.COUNTS.items() if k in d)
-        rows.append((m, fmt_err(d[cm.REL_ERROR].value), fmt_timing(d[cm.S_PER_GRAD]) if cm.S_PER_GRAD in d else "",
-                     fmt_s(d[cm.SETUP_S].value) if cm.SETUP_S in d else "", counts))
+        counts = ", ".join(f"{label}={d[k].value:,}" for k, label in COUNTS.items() if k in d)
+        rows.append((m, fmt_err(d[REL_ERROR].value), fmt_timing(d[S_PER_GRAD]) if S_PER_GRAD in d else "",
+                     fmt_s(d[SETUP_S].value) if SETUP_S in d else "", counts))
     ref, _ = _reference(records)
     return [(f"Every method on this model (errors against the {ref})",
              ("method", "rel. error", "time per gradient", "setup", "counts"), rows)]
@@ -94,7 +94,7 @@ def _overflow_tables(records):
     return stability.returned_table(rs, "What each method returns where the model's value overflows")
 
 
-def sections(f, params, name, quick=False, budget=cm.DEFAULT_BUDGET, grad=None):
+def sections(f, params, name, quick=False, budget=DEFAULT_BUDGET, grad=None):
     """The report's sections for ``f`` at ``params``: the first runs every part; the others
     render from its records."""
     def run(quick_, progress):
