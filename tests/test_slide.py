@@ -160,6 +160,8 @@ def test_intractable_marks_flip_with_the_budget_the_tree_and_the_growth():
     assert m == [True, True]                       # gave up within the stated budget; tree > 100x tape
     text = " ".join(e.text for e in slide.slide_rows(gave_up)[1].evidence)
     assert "intractable at depth 5 (CPU budget 2 s)" in text
+    assert slide.legend(gave_up).endswith("intractable here means one SymPy step (diff, cse, simplify...) ran past "
+                                          "2 s of CPU") and slide.legend([]) == slide.LEGEND
     finished = _swell("w1", 3, 700, 15) + _swell("w1", 4, 1032, 20)
     assert marks(finished, "symbolic", "intractable") == [False, False, False]   # finished; small; polynomial
 

@@ -25,7 +25,7 @@ from . import slide_evidence
 from .section import faster, fmt_err, fmt_s, fmt_x
 from .slide_evidence import Evidence, gradcheck_share, swell_evidence, symbolic_advice
 
-__all__ = ["slide_rows", "advice_lines", "slide_text", "slide_figure", "CLAIMS", "THRESHOLDS", "LEGEND",
+__all__ = ["slide_rows", "advice_lines", "slide_text", "slide_figure", "CLAIMS", "THRESHOLDS", "LEGEND", "legend",
            "Evidence", "Row", "READS"]
 
 CLAIMS = (("numerical", "Numerical gradient", "easy to implement, bad to use"),
@@ -44,6 +44,18 @@ THRESHOLDS = {"exact": f"error < {EXACT:g}", "fast": f"< {FAST:g} evaluations pe
                               f"polynomial: the tree grows < {GROWTH:g}× per depth step"}
 LEGEND = ("✓ the number supports the claim, ≈ it qualifies it, · context; thresholds: "
           + "; ".join(f"{k}: {v}" for k, v in THRESHOLDS.items()))
+
+
+def legend(records):
+    """The legend with the one definition of "intractable" this run used: the CPU budget of
+    one SymPy step that the swell records carry."""
+    budgets = sorted({b for b in slide_evidence.swell_budgets(records)})
+    if not budgets:
+        return LEGEND
+    stated = " or ".join(f"{b:g} s" for b in budgets)
+    return LEGEND + f"; intractable here means one SymPy step (diff, cse, simplify...) ran past {stated} of CPU"
+
+
 ADVICE = ("Use symbolic gradient for small/trivial programs.",
           "Almost always use analytic gradient, but check correctness of implementation with "
           "numerical gradient (a gradient check).")
@@ -200,7 +212,7 @@ def slide_text(records, source=""):
         lines.append(f"- {row.method}: {row.claim}.")
         for e in row.evidence or [Evidence("not measured in this run")]:
             lines.append(f"      {mark(e)} {e.word + ': ' if e.word else ''}{e.text}")
-    lines += ["", *advice_lines(records), "", LEGEND]
+    lines += ["", *advice_lines(records), "", legend(records)]
     return "\n".join(lines)
 
 
@@ -228,7 +240,7 @@ def slide_figure(records):
             items.append((0.6, y, part, dict(fontsize=12.5, color="#143")))
             y += 0.3
         y += 0.08
-    for part in textwrap.wrap(LEGEND + ". Every number comes from this run's records.", 170):
+    for part in textwrap.wrap(legend(records) + ". Every number comes from this run's records.", 170):
         items.append((0.6, y + 0.1, part, dict(fontsize=8, color="#666")))
         y += 0.2
     height = max(7.2, y + 0.5)

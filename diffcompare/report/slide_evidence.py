@@ -15,7 +15,7 @@ from ..experiments.gradcheck import SECTION as GRADCHECK_SECTION
 from ..records import is_number, select
 from .section import big, fmt_s
 
-__all__ = ["Evidence", "swell_evidence", "symbolic_advice", "gradcheck_share", "SWELL_SECTION",
+__all__ = ["Evidence", "swell_budgets", "swell_evidence", "symbolic_advice", "gradcheck_share", "SWELL_SECTION",
            "GRADCHECK_SECTION", "GROWTH"]
 
 
@@ -28,6 +28,11 @@ class Evidence:
 
 SWELL_SECTION, TREE, TAPE, DIFF_S, DIFF_STATUS = "swell", "tree", "tape", "diff_s", "diff_status"
 GROWTH = 1.5                # tree(d) / tree(d - 1) past this at the deepest depth: exponential growth
+
+
+def swell_budgets(records):
+    """The CPU budgets (seconds per SymPy step) the swell records carry."""
+    return [r.extra["budget"] for r in select(records, section=SWELL_SECTION) if is_number(r.extra.get("budget"))]
 
 
 def _intractable(r):

@@ -40,7 +40,7 @@ def _tables_summary(records):
     rows = [(row.method, row.claim, "; ".join(f"{slide.mark(e)} {e.word + ': ' if e.word else ''}{e.text}"
                                               for e in row.evidence) or "not measured in this run")
             for row in slide.slide_rows(records)]
-    return [(f"The slide as text ({slide.LEGEND})", ("gradient", "the lecture says", "measured here"), rows)]
+    return [(f"The slide as text ({slide.legend(records)})", ("gradient", "the lecture says", "measured here"), rows)]
 
 
 SECTION = Section(
