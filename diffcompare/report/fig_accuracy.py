@@ -23,7 +23,7 @@ def fig_error_vs_h(records):
     models = list(dict.fromkeys(r.model for r in rs))
     dtypes = [d for d in ("float64", "float32") if any(r.extra.get("dtype") == d for r in rs)]
     ncol, nrow = max(len(models), 1), max(len(dtypes), 1)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol + 0.6, 2.9 * nrow + 0.5), squeeze=False,
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.8 * ncol + 0.6, 3.1 * nrow + 0.5), squeeze=False,
                              sharex=True, sharey=True)
     handles = {}
     for i, dt in enumerate(dtypes):
