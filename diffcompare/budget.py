@@ -97,6 +97,34 @@ def _die_with_parent(parent):
         os._exit(1)
 
 
+def _within(limit, soft, hard):
+    """(soft, hard) no higher than the hard limit this process inherited: a nested job's
+    child cannot raise it (setrlimit refuses), so it shares its parent's ceiling."""
+    cur = resource.getrlimit(limit)[1]
+    if cur == resource.RLIM_INFINITY:
+        return soft, hard
+    return min(soft, cur), min(hard, cur)
+
+
+def _fork():
+    """``os.fork()`` with a Ctrl-C that arrives meanwhile delivered after it. Python runs
+    at-fork hooks (logging's lock release, say) around the fork, and a KeyboardInterrupt
+    raised inside one is printed and dropped -- the command would go on. So SIGINT is only
+    recorded during the fork and raised again once it is done."""
+    if threading.current_thread() is not threading.main_thread():
+        return os.fork()                              # handlers are the main thread's
+    caught, pid = [], -1
+    old = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:                                  # the parent (the child ignores SIGINT)
+            signal.signal(signal.SIGINT, old)
+            if caught:
+                signal.raise_signal(signal.SIGINT)
+    return pid
+
+
 def _child(write_fd, fn, args, kwargs, cpu, memory, deep, parent):
     """In the child: limits, then ``fn``, then the pickled outcome on ``write_fd``."""
     code = 0
@@ -111,10 +139,10 @@ def _child(write_fd, fn, args, kwargs, cpu, memory, deep, parent):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if cpu is not None:
             soft = max(1, math.ceil(cpu))
-            resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+            resource.setrlimit(resource.RLIMIT_CPU, _within(resource.RLIMIT_CPU, soft, soft + 1))
         if memory is not None:
             cap = _address_space() + int(memory) + (_DEEP_STACK if deep else 0)
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+            resource.setrlimit(resource.RLIMIT_AS, _within(resource.RLIMIT_AS, cap, cap))
         if deep:
             sys.setrecursionlimit(1_000_000)
             box = []
@@ -173,7 +201,7 @@ class Job:
         parent = os.getpid()
         gc.freeze()                                   # the child leaves our objects alone: fewer copied pages
         try:
-            pid = os.fork()
+            pid = _fork()
         finally:
             gc.unfreeze()
         if pid == 0:                                  # pragma: no cover (runs in the child)

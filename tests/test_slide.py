@@ -150,12 +150,13 @@ def _swell(model, depth, tree, tape, status=None, budget=2.0):
            R(se.SWELL_SECTION, model, "autodiff", se.TAPE, tape, "", f"depth={depth}", extra=ex),
            R(se.SWELL_SECTION, model, "symbolic", se.DIFF_S, 0.01 * depth, "s", f"depth={depth}", extra=ex)]
     if status:
-        out.append(R(se.SWELL_SECTION, model, "symbolic", se.DIFF_STATUS, status, "", f"depth={depth}", extra=ex))
+        out.append(R(se.SWELL_SECTION, model, "symbolic", se.STATUS, status, "", f"depth={depth}",
+                     extra={**ex, "step": se.DIFF_STEP, "cpu_used": 2.1}))
     return out
 
 
 def test_intractable_marks_flip_with_the_budget_the_tree_and_the_growth():
-    gave_up = _swell("w2", 4, 30000, 99) + _swell("w2", 5, 90000, 120, "intractable at depth 5 (budget 2 s)")
+    gave_up = _swell("w2", 4, 30000, 99) + _swell("w2", 5, 90000, 120, se.INTRACTABLE)
     m = marks(gave_up, "symbolic", "intractable")
     assert m == [True, True]                       # gave up within the stated budget; tree > 100x tape
     text = " ".join(e.text for e in slide.slide_rows(gave_up)[1].evidence)

@@ -1,4 +1,5 @@
-import importlib
+"""train/loop.py and train/data.py: the loop on the lecture's models and digits, every
+gradient source, bounded histories, the cost estimate, progress, bad input; the CLI."""
 import json
 import subprocess
 import sys
@@ -9,92 +10,11 @@ import pytest
 from diffcompare import api, models
 from diffcompare.cli import main
 from diffcompare.errors import BadOptionError, UnknownNameError
-from diffcompare.experiments import training as experiments
-from diffcompare.train import loop, optimizers, problem, train
+from diffcompare.train import History, TrainingBudgetError, TrainingDivergedError, loop, problem, train
 from diffcompare.train.data import Problem, load_digits
-from diffcompare.train.loop import TrainingDivergedError
 
 W_LS = 1.004690831556503      # Σxy/Σx² on the lecture's table
-
-
-def _has(module):
-    try:
-        importlib.import_module(f"diffcompare.{module}")
-        return True
-    except ImportError:
-        return False
-
-
-# --- optimizers: one step against hand-computed values -----------------------------------
-
-P = {"w": 1.0, "v": np.array([1.0, -3.0])}
-G = {"w": 2.0, "v": np.array([2.0, -2.0])}
-
-
-def _one(opt, lr, t=1, state=None):
-    state = opt.init(P) if state is None else state
-    return opt.step(P, G, state, lr, t)
-
-
-@pytest.mark.parametrize("opt", [optimizers.gd, optimizers.sgd, optimizers.minibatch])
-def test_plain_descent_step(opt):
-    p, _ = _one(opt, 0.1)
-    assert p["w"] == pytest.approx(0.8, abs=1e-15)
-    np.testing.assert_allclose(p["v"], [0.8, -2.8], atol=1e-15)
-
-
-def test_schedule_step_uses_eta0_over_sqrt_t():
-    p, _ = _one(optimizers.schedule, 0.1, t=4)     # eta_4 = 0.1 / 2 = 0.05
-    assert p["w"] == pytest.approx(0.9, abs=1e-15)
-    np.testing.assert_allclose(p["v"], [0.9, -2.9], atol=1e-15)
-
-
-def test_momentum_two_steps():
-    p, s = _one(optimizers.momentum, 0.1)           # vel = -0.2
-    assert p["w"] == pytest.approx(0.8, abs=1e-15)
-    p2, s2 = optimizers.momentum.step(p, G, s, 0.1, 2)    # vel = 0.9(-0.2) - 0.2 = -0.38
-    assert s2["w"] == pytest.approx(-0.38, abs=1e-15)
-    assert p2["w"] == pytest.approx(0.42, abs=1e-15)
-    np.testing.assert_allclose(s2["v"], [-0.38, 0.38], atol=1e-15)
-
-
-def test_adagrad_step():
-    p, s = _one(optimizers.adagrad, 0.1)            # G = 4: w - 0.1 * 2 / 2
-    assert s["w"] == 4.0
-    assert p["w"] == pytest.approx(0.9, abs=1e-9)
-    np.testing.assert_allclose(p["v"], [0.9, -2.9], atol=1e-9)
-
-
-def test_adadelta_step():
-    # E[g²] = 0.05 * 4 = 0.2; dx = -sqrt(0 + 1e-6) / sqrt(0.2 + 1e-6) * 2 = -0.00447212477...
-    p, s = _one(optimizers.adadelta, 1.0)
-    assert s["g2"]["w"] == pytest.approx(0.2, abs=1e-15)
-    assert p["w"] == pytest.approx(0.9955278752252984, abs=1e-15)
-    assert s["d2"]["w"] == pytest.approx(9.99995000025e-07, rel=1e-12)
-
-
-def test_adam_first_step_is_lr_times_sign():
-    # m = 0.2, v = 0.004; bias-corrected m^ = 2, v^ = 4: step = lr * 2 / (2 + 1e-8)
-    p, s = _one(optimizers.adam, 0.1)
-    assert s["m"]["w"] == pytest.approx(0.2, abs=1e-15) and s["v"]["w"] == pytest.approx(0.004, abs=1e-15)
-    assert p["w"] == pytest.approx(0.9, abs=1e-9)
-    np.testing.assert_allclose(p["v"], [0.9, -2.9], atol=1e-9)
-
-
-def test_lbfgs_one_iteration_solves_the_quadratic():
-    # The perceptron's loss is a quadratic in w: scipy's line search lands on Σxy/Σx².
-    r = train("perceptron", "lecture", optimizer="lbfgs", epochs=1)
-    assert r.epochs == 1
-    assert r.params["w"] == pytest.approx(W_LS, abs=1e-12)
-    assert r.info["lbfgs_nit"] == 1
-
-
-def test_optimizers_do_not_mutate_inputs():
-    before = {k: np.copy(v) for k, v in P.items()}
-    for opt in optimizers.OPTIMIZERS.values():
-        if opt.name != "lbfgs":
-            _one(opt, 0.1)
-    np.testing.assert_array_equal(P["v"], before["v"])
+EXACT = list(api.EXACT_METHODS)
 
 
 # --- the lecture's examples --------------------------------------------------------------
@@ -104,12 +24,6 @@ def test_smallest_perceptron_gd_default_reaches_least_squares():
     assert abs(r.params["w"] - 1.004691) < 1e-4
     assert abs(r.params["w"] - W_LS) < 1e-12
     assert r.history[0] > r.history[-1] and len(r.history) == r.epochs + 1 == 101
-
-
-def test_lecture_one_line_update_equals_sgd_with_our_gradient():
-    recs = experiments.smallest_perceptron(quick=True)
-    d = next(r for r in recs if r.metric == "lecture_update_max_diff")
-    assert d.value <= 1e-15 and d.reference
 
 
 @pytest.mark.parametrize("opt", ["sgd", "minibatch", "schedule", "momentum", "adagrad", "adam"])
@@ -136,59 +50,6 @@ def test_steps_per_epoch_follow_the_sampling():
     assert train("perceptron2", optimizer="adam", epochs=3, batch_size=2).steps == 9
 
 
-def test_lr_sweep_too_big_diverges_too_small_crawls():
-    recs = experiments.lr_sweep(quick=True)
-    status = {r.extra["lr"]: r.extra["status"] for r in recs if r.metric == "w_error"}
-    assert status[0.001] == "slow" and status[0.02] == "converged"
-    assert status[0.07] == "diverged" and status[0.1] == "diverged"
-    crit = next(r.value for r in recs if r.metric == "critical_lr")
-    assert crit == pytest.approx(2 / 29.3125)
-
-
-def test_momentum_beats_plain_descent_on_an_ill_conditioned_quadratic():
-    recs = experiments.momentum_vs_gd(quick=True)
-    steps = {r.extra["optimizer"]: r.value for r in recs if r.metric == "steps_to_tol"}
-    assert steps["momentum"] is not None and steps["gd"] is not None
-    assert steps["momentum"] < 0.5 * steps["gd"]
-
-
-def test_sgd_vs_full_batch_records():
-    recs = experiments.sgd_vs_full(quick=True)
-    loss = {r.extra["optimizer"]: r.value for r in recs if r.metric == "final_loss"}
-    steps = {r.extra["optimizer"]: r.value for r in recs if r.metric == "steps"}
-    assert steps == {"gd": 30, "sgd": 180, "minibatch": 90}
-    assert loss["sgd"] < loss["gd"]          # 6x the updates for the same passes over the data
-
-
-def test_every_optimizer_on_the_lecture_mlp():
-    recs = experiments.EXPERIMENTS["optimizers"](True)
-    final = {r.extra["optimizer"]: r.value for r in recs if r.metric == "final_loss"}
-    start = next(r.extra["history"][0] for r in recs if r.metric == "final_loss")
-    assert set(final) == set(optimizers.OPTIMIZERS)
-    # Adadelta's steps start at sqrt(eps) = 1e-3 scale and grow: it is the slow one here
-    assert all(v < 0.01 * start for k, v in final.items() if k != "adadelta")
-    assert final["adadelta"] < 0.1 * start
-    assert min(final, key=final.get) == "lbfgs"
-
-
-def test_progress_reports_each_epoch_and_fractions_of_long_ones(monkeypatch):
-    seen = []
-    train("perceptron2", optimizer="sgd", epochs=2, progress=lambda e, n, l: seen.append((e, n)))
-    assert seen == [(1, 2), (2, 2)]
-    clock = iter(np.arange(0.0, 100.0, 1.0))         # every step "takes" one second
-    monkeypatch.setattr(loop.time, "perf_counter", lambda: float(next(clock)))
-    seen.clear()
-    train("perceptron2", optimizer="sgd", epochs=1, progress=lambda e, n, l: seen.append(e))
-    assert seen[0] == pytest.approx(1 / 6) and seen[-1] == 1
-
-
-# --- gradient sources --------------------------------------------------------------------
-
-EXACT = [m for m in api.EXACT_METHODS if m != "symbolic"] + [
-    pytest.param("symbolic", marks=pytest.mark.skipif(
-        not _has("symbolic"), reason="diffcompare.symbolic is not written yet (another helper's module)"))]
-
-
 @pytest.mark.parametrize("method", EXACT)
 @pytest.mark.parametrize("name,lr", [("perceptron2", 0.05), ("mlp4", 2.0)])
 def test_exact_sources_give_the_same_trajectory(method, name, lr):
@@ -198,41 +59,17 @@ def test_exact_sources_give_the_same_trajectory(method, name, lr):
     assert np.max(np.abs(np.array(r.trajectory) - np.array(ref.trajectory))) <= 1e-10
 
 
-@pytest.mark.skipif(not _has("numerical"), reason="diffcompare.numerical is not written yet")
-def test_finite_differences_drift_and_the_drift_is_reported():
-    recs = experiments.gradient_sources(quick=True, models_=("mlp4",), steps=20)
-    drift = {r.method: r.value for r in recs if r.metric == "trajectory_max_diff"}
-    assert drift["autodiff-forward"] <= 1e-10
-    assert 1e-10 < drift["forward"] < 1e-5          # O(h) truncation error, accumulated
-    assert drift["central"] < drift["forward"]       # O(h²)
-    assert all(r.reference for r in recs if r.metric == "trajectory_max_diff")
-
-
-@pytest.mark.skipif(not _has("numerical"), reason="diffcompare.numerical is not written yet")
 def test_central_trains_the_perceptron_too():
     r = train("perceptron", "lecture", method="central", optimizer="gd")
     assert abs(r.params["w"] - W_LS) < 1e-8
 
 
-@pytest.mark.skipif(not _has("symbolic"), reason="diffcompare.symbolic is not written yet (another helper's module)")
 def test_symbolic_minibatches_see_each_batch():
     a = train("perceptron2", method="autodiff", optimizer="minibatch", batch_size=3, epochs=2,
               record_trajectory=True)
     b = train("perceptron2", method="symbolic", optimizer="minibatch", batch_size=3, epochs=2,
               record_trajectory=True)
     assert np.max(np.abs(np.array(a.trajectory) - np.array(b.trajectory))) <= 1e-12
-
-
-def test_zero_one_loss_gradients_and_training():
-    recs = experiments.losses(quick=True)
-    g = {(r.extra["loss"], r.extra["w"], r.method): r.value for r in recs if r.metric == "dL_dw"}
-    for m in ("autodiff", "autodiff-forward", "autograd"):
-        assert g[("zero_one", 0.0, m)] == 0.0 and g[("zero_one", 0.3, m)] == 0.0
-        assert g[("l2", 0.3, m)] == pytest.approx(g[("l2", 0.3, "autograd")], rel=1e-14)
-    if _has("numerical"):
-        assert abs(g[("zero_one", 0.0, "central")]) > 1e3       # a difference across the jump
-        assert g[("logistic", 0.3, "central")] == pytest.approx(g[("logistic", 0.3, "autograd")], rel=1e-7)
-    assert next(r.value for r in recs if r.metric == "w_moved") == 0.0
 
 
 def test_compiling_methods_get_one_gradient_per_batch(monkeypatch):
@@ -272,7 +109,12 @@ def test_digits_mlp_reaches_95_percent():
                                     ({"optimizer": "gd", "batch_size": 2}, BadOptionError),
                                     ({"optimizer": "sgd", "batch_size": 2}, BadOptionError),
                                     ({"prob": "neuron"}, BadOptionError),
-                                    ({"prob": "perceptron", "data": "digits"}, BadOptionError)])
+                                    ({"prob": "perceptron", "data": "digits"}, BadOptionError),
+                                    ({"history": "some"}, BadOptionError),
+                                    ({"max_seconds": 0}, BadOptionError),
+                                    ({"max_seconds": "10"}, BadOptionError),
+                                    ({"method_options": {"h": 1e-3}}, BadOptionError),
+                                    ({"optimizer": "newton-cg", "hvp": "nope"}, BadOptionError)])
 def test_bad_input_is_a_typed_error(kw, err):
     with pytest.raises(err):
         train(**kw)
@@ -321,7 +163,8 @@ def test_cli_digits_json_has_test_accuracy(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv", [["--model", "nope"], ["--data", "nope"], ["--optimizer", "nope"],
                                   ["--grad", "nope"], ["--lr", "0"], ["--lr", "-0.5"],
-                                  ["--set", "nope"], ["--lr", "10"]])
+                                  ["--set", "nope"], ["--lr", "10"], ["--hvp", "nope"],
+                                  ["--max-seconds", "0"]])
 def test_cli_bad_input_one_line_exit_2_nothing_written(argv, tmp_path, capsys):
     assert main(["train", *argv, "--out", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
@@ -338,31 +181,110 @@ def test_cli_divergence_in_a_subprocess_one_line_naming_the_step(tmp_path):
     assert "step" in r.stderr and "learning rate 10" in r.stderr and not list(tmp_path.iterdir())
 
 
-# --- figures -----------------------------------------------------------------------------
-
-def test_figures_render_from_records():
-    from matplotlib.figure import Figure
-
-    from diffcompare.report import fig_train
-    figs = [fig_train.loss_curve({"a": [1.0, 0.5, 0.1]}),
-            fig_train.lr_sweep(experiments.lr_sweep(quick=True)),
-            fig_train.momentum_contours(experiments.momentum_vs_gd(quick=True)),
-            fig_train.sgd_vs_full(experiments.sgd_vs_full(quick=True)),
-            fig_train.smallest_perceptron(experiments.smallest_perceptron(quick=True))]
-    if _has("numerical"):
-        figs.append(fig_train.gradient_sources(
-            experiments.gradient_sources(quick=True, models_=("perceptron",), steps=5)))
-    assert all(isinstance(f, Figure) for f in figs)
 
 
-def test_figures_pick_their_own_records_from_the_whole_section():
-    # the report hands every figure all of the section's records
-    from matplotlib.figure import Figure
+def test_cli_newton_cg_on_the_lecture_mlp(capsys, tmp_path):
+    assert main(["train", "--model", "mlp4", "--optimizer", "trust-ncg", "--epochs", "30", "--json",
+                 "--hvp", "autodiff", "--no-plot", "--out", str(tmp_path)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["info"]["hvps"] > d["epochs"] > 5 and d["loss"] < 0.0105 < d["history"][0]
 
-    from diffcompare.report import fig_train
-    E = experiments.EXPERIMENTS
-    allr = E["smallest_perceptron"](True) + E["lr_sweep"](True) + E["momentum_vs_gd"](True) + \
-        E["sgd_vs_full"](True) + E["gradient_sources"](True)   # both of the last two have final_loss
-    assert all(r.extra["experiment"] for r in allr)
-    for name in ("smallest_perceptron", "lr_sweep", "momentum_vs_gd", "sgd_vs_full", "gradient_sources"):
-        assert isinstance(fig_train.FIGURES[name](allr), Figure)
+
+def test_cli_progress_is_one_line_per_interval_on_stderr_when_not_a_terminal(capsys, tmp_path):
+    # under pytest stderr is not a terminal: lines, not a bar; --progress-every 0: every report
+    assert main(["train", "--epochs", "3", "--no-plot", "--progress-every", "0", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err and all(line.startswith("train perceptron/lecture autodiff gd: epoch ") for line in err)
+    assert err[-1].split(": epoch ")[1].startswith("3/3: loss ") and "(100.0% of the steps)" in err[-1]
+
+
+def test_cli_refuses_a_billion_epochs_naming_the_estimate_and_the_option(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "CALIBRATE_S", 0.02)
+    assert main(["train", "--epochs", "1000000000", "--no-plot", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("diffcompare: error: 1,000,000,000 epochs (1,000,000,000 steps at ")
+    assert "would take about" in err and "the budget is 10 min" in err and "--max-seconds" in err
+
+
+# --- bounded: histories, the cost estimate, the trajectory, progress ----------------------
+
+class FakeClock:
+    """perf_counter advancing ``dt`` per call: a step costs what the test says."""
+    def __init__(self, dt):
+        self.t, self.dt = 0.0, dt
+
+    def __call__(self):
+        self.t += self.dt
+        return self.t
+
+
+def test_long_runs_keep_a_bounded_history_with_first_last_and_lowest(monkeypatch):
+    full = train("perceptron", optimizer="sgd", lr=0.005, epochs=500)      # the default cap keeps all
+    monkeypatch.setattr(loop, "History", lambda: History(cap=16))
+    r = train("perceptron", optimizer="sgd", lr=0.005, epochs=500)
+    assert len(r.history) <= 19 and len(r.step_losses) <= 19 and r.step_index[0] == 1
+    assert r.history_epochs[0] == 0 and r.history_epochs[-1] == 500 and r.epochs == 500
+    assert r.loss == r.history[-1] and r.steps == 2000 and r.step_index[-1] == 2000
+    assert set(r.curve) == {"epoch", "loss", "steps", "hvps", "seconds"}
+    assert r.curve["steps"][-1] == 2000 and r.curve["steps"] == [4 * e for e in r.history_epochs]
+    assert len(full.history) == 501 and min(full.history) in r.history and full.history[-1] == r.loss
+
+
+def test_the_estimate_refuses_a_run_past_its_budget_before_the_work(monkeypatch):
+    monkeypatch.setattr(loop, "CLOCK", FakeClock(0.01))
+    with pytest.raises(TrainingBudgetError, match=r"would take about .* lower the epochs or raise max_seconds") as e:
+        train("perceptron", optimizer="gd", epochs=100_000, max_seconds=60)
+    # the loop reads its clock twice per full-batch epoch (the step, the epoch's record): 20 ms
+    # per step on this clock, 100,000 steps
+    assert e.value.budget == 60 and e.value.estimate == pytest.approx(2000, rel=0.01)
+    assert e.value.kind == "time"
+    r = train("perceptron", optimizer="gd", epochs=100, max_seconds=60)      # 2 s: runs
+    assert r.epochs == 100
+
+
+def test_no_budget_means_no_estimate(monkeypatch):
+    monkeypatch.setattr(loop, "CLOCK", FakeClock(1.0))
+    assert train("perceptron", optimizer="gd", epochs=50, max_seconds=None).epochs == 50
+
+
+def test_recording_a_huge_trajectory_is_refused_up_front():
+    with pytest.raises(TrainingBudgetError, match=r"MiB") as e:
+        train("mlp", "lecture", epochs=10 ** 7, record_trajectory=True)
+    assert e.value.kind == "memory" and e.value.estimate > e.value.budget
+
+
+def test_progress_is_the_experiments_protocol_and_throttled(monkeypatch):
+    seen = []
+    monkeypatch.setattr(loop, "CLOCK", FakeClock(1.0))     # every step "takes" seconds
+    train("perceptron2", optimizer="sgd", epochs=2, progress=lambda what, done, total: seen.append((what, done, total)))
+    assert [d for _, d, _ in seen][:12] == list(range(1, 13)) and all(t == 12 for _, _, t in seen)
+    assert seen[0][0].startswith("epoch 0.17/2: loss ") and seen[-1][0].startswith("epoch 2/2: loss ")
+    seen.clear()
+    monkeypatch.setattr(loop, "CLOCK", FakeClock(0.0))     # a frozen clock: only the end
+    train("perceptron2", optimizer="sgd", epochs=2, progress=lambda *a: seen.append(a))
+    assert len(seen) == 1 and seen[0][1:] == (12, 12)
+
+
+def test_scipy_runs_report_iterations_and_count_hvps():
+    seen = []
+    r = train("mlp4", optimizer="trust-ncg", epochs=5, progress=lambda what, done, total: seen.append(total))
+    assert r.epochs == 5 and r.curve["epoch"] == list(range(6)) and set(seen) == {5}
+    assert r.curve["hvps"][0] == 0 and r.curve["hvps"][-1] == r.info["hvps"] > 0
+    assert np.all(np.diff(r.curve["hvps"]) >= 0) and np.all(np.diff(r.curve["seconds"]) >= 0)
+
+
+def test_a_user_hvp_is_used_for_the_newton_step():
+    calls = []
+
+    def hvp(p, v):          # the perceptron's Hessian is mean(x²) = 29.3125
+        calls.append(1)
+        return {"w": 29.3125 * v["w"]}
+    r = train("perceptron", optimizer="newton-cg", epochs=3, hvp=hvp)
+    assert calls and r.info["hvps"] == len(calls) and r.params["w"] == pytest.approx(W_LS, abs=1e-12)
+
+
+def test_epoch_timing_has_a_spread_over_the_epochs(monkeypatch):
+    monkeypatch.setattr(loop, "CLOCK", FakeClock(0.5))
+    t = train("perceptron", optimizer="gd", epochs=10, max_seconds=None).epoch_timing()
+    # per epoch: one clock read at the step, one at the epoch's record (0.5 s each)
+    assert t.repeats == 10 and t.loops == 1 and t.median == pytest.approx(1.0) and t.min <= t.median <= t.max

@@ -20,16 +20,17 @@ import warnings
 import numpy as np
 
 from .. import api
+from .. import budget as runner
 from ..errors import BadOptionError, DiffcompareError, IntractableError, UnknownNameError
 from ..expr import parse
 from ..options import parse_values
+from ..symbolic.defaults import DEFAULT_BUDGET
 from .trace import BackwardError, backward_format, label_ops, tape_rows
 
 HELP = "show an expression's symbolic derivative, finite differences and autodiff side by side"
 
 DEFAULT_H = tuple(10.0 ** -k for k in range(1, 16))
 DEFAULT_SCHEMES = ("forward", "central")
-DEFAULT_BUDGET = 20.0    # seconds for the symbolic steps (the symbolic module's default)
 REFERENCE = "SymPy derivative at 50 digits (mpmath)"
 TOL_EXACT = 1e-10        # autodiff and symbolic vs the reference (relative)
 TOL_FD = 1e-5            # the best finite difference vs the reference (relative)
@@ -49,8 +50,9 @@ def add_arguments(p):
                         "five-point, complex-step, richardson)")
     p.add_argument("--ascii", action="store_true", help="pretty-print without Unicode")
     p.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
-                   help=f"seconds allowed for the symbolic steps (default {DEFAULT_BUDGET:g}); "
-                        "past it the symbolic column says 'intractable'")
+                   help=f"CPU seconds allowed for the symbolic steps (default {DEFAULT_BUDGET:g}, "
+                        "the swell command's definition of intractable); past it the symbolic column "
+                        "says 'intractable'")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -58,20 +60,10 @@ def add_arguments(p):
 
 def sympy_sizes(e):
     """``(tree_size, dag_size)`` of a SymPy expression: nodes counted with repeats (the tree
-    a printer walks) and without (the DAG a computer could share). Iterative, and the tree
-    size is summed over the DAG, so an exponentially large tree is counted in linear time."""
-    tree = {}
-    stack = [(e, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in tree:
-            continue
-        if ready:
-            tree[node] = 1 + sum(tree[a] for a in node.args)
-        else:
-            stack.append((node, True))
-            stack.extend((a, False) for a in node.args if a not in tree)
-    return tree[e], len(tree)
+    a printer walks) and without (the DAG a computer could share), counted over the DAG."""
+    from ..symbolic.sizes import tree_size
+    (tree,), dag = tree_size([e])
+    return tree, dag
 
 
 def _rel(g, ref):
@@ -106,29 +98,18 @@ def _derive(expr, values, wrt, use_unicode):
 
 
 def _symbolic(expr, values, wrt, use_unicode, budget):
-    """``_derive`` under the symbolic module's time budget (a forked child, killed when
-    the budget passes), then the float64 value by ``dc.grad(method='symbolic')``. Without
-    that module (not landed), ``_derive`` runs in-process and its 50-digit value stands in."""
+    """``_derive`` in a child under the CPU budget (``diffcompare.budget``: past it the
+    column says intractable), then the float64 value by ``dc.grad(method='symbolic')``."""
     try:
-        from .. import symbolic
-    except ImportError:
-        symbolic = None
-    try:
-        if symbolic is None:
-            out = _derive(expr, values, wrt, use_unicode)
-        else:
-            out = symbolic.run_budgeted(_derive, expr, values, wrt, use_unicode, budget=budget,
-                                        what="symbolic derivative")
+        out = runner.run(_derive, expr, values, wrt, use_unicode, cpu=budget, what="symbolic derivative",
+                         deep=True)
     except IntractableError as err:
         return {"intractable": " ".join(str(err).split()), "reference": None, "value": None,
                 "reference_digits": "n/a (intractable)", "via": "n/a"}
     except Exception as err:    # SymPy's own failure on a valid expression: shown, not raised
-        why = f"failed ({type(err).__name__}: {' '.join(str(err).split())})"
+        why = f"failed ({type(err).__name__}: {' '.join(str(err).split())[:200]})"
         return {"intractable": why, "reference": None, "value": None,
                 "reference_digits": f"n/a ({why})", "via": "n/a"}
-    if symbolic is None:
-        out["value"], out["via"] = out["reference"], "sympy.diff, evaluated at the point"
-        return out
     try:
         g = api.value_and_grad(expr, method="symbolic", budget=budget)
         out["value"] = float(g(values)[1][wrt])
@@ -149,22 +130,10 @@ def _finite_differences(expr, values, wrt, schemes, hs, ref):
                 g = api.grad(expr, method=scheme, h=h)(values)[wrt]
                 row["value"] = float(g)
                 row["rel_error"] = _rel(row["value"], ref)
-            except ImportError:
-                row["value"] = _central(expr, values, wrt, h) if scheme == "central" else None
-                row["rel_error"] = _rel(row["value"], ref)
-                row["note"] = "own central difference (numerical.py absent)"
             except DiffcompareError as err:
                 row["note"] = " ".join(str(err).split())
             rows.append(row)
     return rows
-
-
-def _central(expr, values, wrt, h):
-    """Fallback when diffcompare.numerical is not importable: a plain central difference."""
-    x = values[wrt]
-    hi, lo = dict(values), dict(values)
-    hi[wrt], lo[wrt] = x + h, x - h
-    return float((expr(hi) - expr(lo)) / (2 * h))
 
 
 def explain_expression(text, at, wrt=None, hs=DEFAULT_H, schemes=DEFAULT_SCHEMES,

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 from ..experiments import speed as sp
 from ._style import finite_records, legend_outside, style
 
-__all__ = ["fig_time_vs_n", "fig_cost_ratio", "fig_symbolic_setup", "fig_swell_time"]
+__all__ = ["fig_time_vs_n", "fig_cost_ratio", "fig_symbolic_setup"]
 
 
 def _series(records, model, metric):
@@ -78,29 +78,4 @@ def fig_symbolic_setup(records):
     ax.set_title("Symbolic: pay once to set up, then evaluate", fontsize=10)
     ax.grid(True, alpha=0.3)
     legend_outside(ax)
-    return fig
-
-
-def fig_swell_time(records):
-    """Seconds of each SymPy step (diff, cse, lambdify, simplify...) against depth, from the
-    swell records (metrics ``<step>_s``), with our reverse sweep for comparison."""
-    rs = [r for r in finite_records(records) if r.section == "swell" and r.metric.endswith("_s")
-          and "depth" in r.extra]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    shown = ("diff_s", "cse_s", "lambdify_s", "simplify_s", "rev_s")
-    for k, model in enumerate(dict.fromkeys(r.model for r in rs)):
-        for j, metric in enumerate(shown):
-            pts = sorted((r.extra["depth"], r.value) for r in rs
-                         if r.model == model and r.metric == metric and r.value > 0)
-            if pts:
-                ax.semilogy(*zip(*pts), marker="os^v*"[j], ls=("-", "--", ":")[k % 3], lw=1.2,
-                            color=f"C{j}", label=f"{metric[:-2]}, {model}")
-    budget = next((r.extra.get("budget") for r in rs if r.extra.get("budget")), None)
-    if budget:
-        ax.axhline(budget, color="k", ls=":", lw=1, label=f"budget {budget:g} s")
-    ax.set_xlabel("depth")
-    ax.set_ylabel("seconds")
-    ax.set_title("Time of each symbolic step against depth")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
     return fig

@@ -1,45 +1,101 @@
-"""Log-scale figure of expression swell from swell rows (``diffcompare.swell.sweep``) or
-records (``swell_records``). Builds a Figure; writes nothing."""
+"""Figures of expression swell: sizes (log scale) and SymPy's time per step against depth.
+Rows of ``experiments.swell_sweep.sweep`` or the experiment's records in, a Figure out;
+nothing computed, nothing written."""
 from __future__ import annotations
 
 import math
 
-__all__ = ["swell_figure"]
+import matplotlib.pyplot as plt
 
-_SERIES = (("tree1", "tree d/dp1 (sympy.diff)", "o-"), ("rev_tree1", "tree d/dp1 (reverse sweep, counted on DAG)", "--"),
-           ("tree", "tree, full gradient (sympy.diff)", "s-"), ("rev_tree", "tree, full gradient (reverse sweep)", ":"),
-           ("dag1", "DAG d/dp1", "^-"), ("rev_dag", "DAG, gradient (reverse sweep)", "v-"),
-           ("cse_ops", "ops after cse, gradient", "d-"), ("tape", "autodiff tape length", "x-"))
+from ..experiments.swell_steps import (
+    CSE_OPS,
+    CSE_S,
+    DAG1,
+    DIFF_S,
+    H_TREE,
+    LAMBDIFY_S,
+    REV_DAG,
+    REV_S,
+    REV_TREE,
+    REV_TREE1,
+    SIMPLIFY_S,
+    TAN_TREE1,
+    TAPE,
+    TREE,
+    TREE1,
+)
+from ._style import finite_records
+
+__all__ = ["swell_figure", "fig_swell_time"]
+
+# (metric, label, style): the derivative's tree as a printed formula shows it, its DAG, ops
+# after cse, and our tape -- d/dp1 is the derivative by the first parameter. SymPy's form
+# counted on its DAG is the same tree as sympy.diff's where both ran: a broad line under
+# sympy.diff's open markers, going on past where sympy.diff stops.
+_SERIES = ((TAN_TREE1, "tree of d/dp1 (SymPy's form, counted on its DAG)", "-"),
+           (TREE1, "tree of d/dp1 (sympy.diff)", "o"),
+           (REV_TREE1, "tree of d/dp1 (our reverse sweep's form)", "--"),
+           (TREE, "tree of the gradient (sympy.diff)", "s-"),
+           (REV_TREE, "tree of the gradient (reverse sweep)", ":"),
+           (H_TREE, "tree of the Hessian (sympy.diff)", "P-"),
+           (DAG1, "DAG of d/dp1", "^-"), (REV_DAG, "DAG of the gradient (reverse sweep)", "v-"),
+           (CSE_OPS, "ops after cse, gradient", "d-"), (TAPE, "our autodiff tape", "x-"))
+_TIMES = ((DIFF_S, "sympy.diff, gradient"), (CSE_S, "cse"), (LAMBDIFY_S, "lambdify"),
+          (SIMPLIFY_S, "simplify"), (REV_S, "our reverse sweep"))
 
 
 def _rows_from_records(records):
     rows = {}
-    for r in records:
+    for r in finite_records(records):
         d = (r.extra or {}).get("depth")
-        if d is None or not isinstance(r.value, (int, float)) or isinstance(r.value, bool):
-            continue
-        rows.setdefault(d, {"depth": d})[r.metric] = r.value
+        if d is not None:
+            rows.setdefault(d, {"depth": d})[r.metric] = r.value
     return [rows[d] for d in sorted(rows)]
 
 
 def swell_figure(rows_or_records, title="expression swell", var="depth"):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """log10 of each size against depth (exact big ints: their log, never a float overflow)."""
     items = list(rows_or_records)
     rows = _rows_from_records(items) if items and not isinstance(items[0], dict) else items
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = plt.subplots(figsize=(7.5, 5.2))
     for key, label, style in _SERIES:
-        pts = [(r["depth"], r[key]) for r in rows if isinstance(r.get(key), (int, float)) and r[key] > 0]
+        pts = [(r["depth"], r[key]) for r in rows if isinstance(r.get(key), (int, float))
+               and not isinstance(r.get(key), bool) and r[key] > 0]
         if not pts:
             continue
-        # log10 of exact big ints: floats overflow past 1e308, logs do not
         ys = [math.log10(v) if isinstance(v, int) else math.log10(float(v)) for _, v in pts]
-        ax.plot([d for d, _ in pts], ys, style, label=label, markersize=3)
+        wide = {"lw": 5, "alpha": 0.35} if key == TAN_TREE1 else {"lw": 1.3, "fillstyle": "none"}
+        ax.plot([d for d, _ in pts], ys, style, label=label, markersize=5, **wide)
     ax.set_xlabel(var)
-    ax.set_ylabel("log10(node / op count)")
+    ax.set_ylabel("log10(nodes or ops)")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+    if ax.lines:
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def fig_swell_time(records):
+    """CPU seconds of each symbolic step against depth, one line style per model, with the
+    budget past which a step is intractable."""
+    rs = [r for r in finite_records(records) if r.section == "swell" and "depth" in r.extra]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for k, model in enumerate(dict.fromkeys(r.model for r in rs)):
+        for j, (metric, label) in enumerate(_TIMES):
+            pts = sorted((r.extra["depth"], r.value) for r in rs
+                         if r.model == model and r.metric == metric and r.value > 0)
+            if pts:
+                ax.semilogy(*zip(*pts), marker="os^v*"[j], ls=("-", "--", ":")[k % 3], lw=1.2,
+                            color=f"C{j}", label=f"{label}, {model}")
+    budget = next((r.extra["budget"] for r in rs if r.extra.get("budget")), None)
+    if budget:
+        ax.axhline(budget, color="k", ls=":", lw=1, label=f"budget {budget:g} CPU s (intractable above)")
+    ax.set_xlabel("depth")
+    ax.set_ylabel("CPU seconds")
+    ax.set_title("Time of each symbolic step against depth")
+    ax.grid(True, alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
     fig.tight_layout()
     return fig

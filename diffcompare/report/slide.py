@@ -61,7 +61,10 @@ ADVICE = ("Use symbolic gradient for small/trivial programs.",
           "numerical gradient (a gradient check).")
 READS = ((cs.SECTION, cs.LOC), (acc.SECTION, acc.BEST_REL_ERROR), (acc.SECTION, acc.REL_ERROR),
          (sp.SECTION, sp.EVALS), (sp.SECTION, sp.COST_RATIO), (sp.SECTION, sp.S_PER_GRAD),
-         (sp.SECTION, sp.SETUP_S), (st.SECTION, st.RETURNED))
+         (sp.SECTION, sp.SETUP_S), (st.SECTION, st.RETURNED)) + tuple(
+    (slide_evidence.SWELL_SECTION, m) for m in (slide_evidence.TREE, slide_evidence.TAPE, slide_evidence.DIFF_S)) + (
+    (slide_evidence.GRADCHECK_SECTION, slide_evidence.DETECTION_RATE),
+    (slide_evidence.GRADCHECK_SECTION, slide_evidence.FALSE_ALARMS))
 
 
 @dataclass

@@ -1,9 +1,8 @@
 """The slide's evidence from the swell and gradient-check experiments' records, and the
 ``Evidence`` every line of the slide is.
 
-The gradient check's metric names are its experiment's constants. The swell experiment's
-(``experiments/swell.py``) are spelled here, in one place, until that module exports them
-as constants -- then these lines become imports.
+Every metric name is its experiment's constant (``experiments.gradcheck``,
+``experiments.swell`` and its step table ``swell_steps``).
 """
 from __future__ import annotations
 
@@ -12,6 +11,9 @@ from dataclasses import dataclass
 from ..experiments.gradcheck import DETECTION as DETECTION_RATE
 from ..experiments.gradcheck import FALSE_ALARMS, OURS
 from ..experiments.gradcheck import SECTION as GRADCHECK_SECTION
+from ..experiments.swell import STATUS
+from ..experiments.swell_steps import DIFF_S, TAPE, TREE
+from ..experiments.swell_sweep import INTRACTABLE
 from ..records import is_number, select
 from .section import big, fmt_s
 
@@ -26,7 +28,8 @@ class Evidence:
     supports: bool | None = None     # True supports the claim, False qualifies it, None context
     word: str = ""                   # "exact", "fast", "intractable", ...
 
-SWELL_SECTION, TREE, TAPE, DIFF_S, DIFF_STATUS = "swell", "tree", "tape", "diff_s", "diff_status"
+SWELL_SECTION = "swell"      # the swell section's key
+DIFF_STEP = "diff"          # the swell step that is sympy.diff of the whole gradient
 GROWTH = 1.5                # tree(d) / tree(d - 1) past this at the deepest depth: exponential growth
 
 
@@ -35,8 +38,9 @@ def swell_budgets(records):
     return [r.extra["budget"] for r in select(records, section=SWELL_SECTION) if is_number(r.extra.get("budget"))]
 
 
-def _intractable(r):
-    return isinstance(r.value, str) and r.value.startswith("intractable")
+def _gave_up(r):
+    """A swell STATUS record: sympy.diff of the whole gradient past its budget."""
+    return r.metric == STATUS and r.value == INTRACTABLE and r.extra.get("step") == DIFF_STEP and "depth" in r.extra
 
 
 def swell_evidence(records, swell_factor):
@@ -44,7 +48,7 @@ def swell_evidence(records, swell_factor):
     SymPy's own tree against our tape, and the lecture's chain's polynomial growth."""
     sw = select(records, section=SWELL_SECTION)
     out = []
-    gave = [r for r in sw if r.metric == DIFF_STATUS and _intractable(r) and "depth" in r.extra]
+    gave = [r for r in sw if _gave_up(r)]
     for model in dict.fromkeys(r.model for r in gave):
         r = min((x for x in gave if x.model == model), key=lambda x: x.extra["depth"])
         out.append(Evidence(f"sympy.diff of the whole gradient of {model} is intractable at depth "
@@ -82,7 +86,7 @@ def symbolic_advice(records):
             continue
         r = max(diffs, key=lambda r: r.extra["depth"])
         t = f"{model} up to depth {r.extra['depth']} ({fmt_s(r.value)})"
-        stop = [x for x in sw if x.model == model and x.metric == DIFF_STATUS and _intractable(x) and "depth" in x.extra]
+        stop = [x for x in sw if x.model == model and _gave_up(x)]
         if stop:
             x = min(stop, key=lambda x: x.extra["depth"])
             t += f", intractable at depth {x.extra['depth']}"

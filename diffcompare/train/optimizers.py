@@ -7,8 +7,11 @@ autodiff, symbolic, finite differences -- drives it the same way.
 is mutated in place: a step returns new dicts.
 
 Which samples a step sees (full batch, one random sample, a minibatch) is the loop's job;
-each optimizer names its default in ``sampling``. L-BFGS is not hand-written: ``lbfgs`` hands
-the flat problem to ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``.
+each optimizer names its default in ``sampling``. The quasi-Newton and Newton methods are not
+hand-written: ``minimize`` hands the flat problem (through ``params.Layout``) to
+``scipy.optimize.minimize`` -- ``lbfgs`` as ``L-BFGS-B`` with ``jac=True``; ``newton-cg`` and
+``trust-ncg`` also with ``hessp=``, a Hessian-vector product ``hvp(params, v) -> dict``, so
+conjugate gradients solve for the Newton step without ever forming the Hessian.
 
     >>> p, s = gd.step({"w": 1.0}, {"w": 2.0}, gd.init({"w": 1.0}), lr=0.1, t=1)
     >>> p
@@ -17,25 +20,27 @@ the flat problem to ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
 from ..errors import BadOptionError, UnknownNameError
-from ..params import flatten, unflatten
+from ..params import Layout
 
-__all__ = ["Optimizer", "OPTIMIZERS", "get", "lbfgs", "gd", "sgd", "minibatch", "schedule",
-           "momentum", "adagrad", "adadelta", "adam", "check_lr"]
+__all__ = ["Optimizer", "OPTIMIZERS", "get", "minimize", "gd", "sgd", "minibatch", "schedule",
+           "momentum", "adagrad", "adadelta", "adam", "lbfgs", "newton_cg", "trust_ncg", "check_lr"]
 
 
 @dataclass(frozen=True)
 class Optimizer:
     name: str
     init: Callable
-    step: Callable
-    sampling: str          # "full", "one" (one random sample) or "batch"
+    step: Optional[Callable]   # None: scipy runs the whole minimisation (``minimize``)
+    sampling: str              # "full", "one" (one random sample) or "batch"
     default_lr: float
     description: str
+    scipy: Optional[str] = None    # scipy.optimize.minimize's method name
+    needs_hvp: bool = False        # takes a Hessian-vector product (``hessp=``)
 
 
 def _zeros(params):
@@ -116,10 +121,6 @@ def _adam(params, grads, state, lr, t):
     return new, {"m": m, "v": v}
 
 
-def _lbfgs_step(*_, **__):
-    raise TypeError("L-BFGS runs through scipy: use optimizers.lbfgs(...)")
-
-
 gd = Optimizer("gd", _none, _descent, "full", 0.01, "full-batch gradient descent")
 sgd = Optimizer("sgd", _none, _descent, "one", 0.01, "SGD on one random sample per step")
 minibatch = Optimizer("minibatch", _none, _descent, "batch", 0.01, "minibatch SGD")
@@ -129,11 +130,20 @@ momentum = Optimizer("momentum", _zeros, _momentum, "batch", 0.01,
 adagrad = Optimizer("adagrad", _adagrad_init, _adagrad, "batch", 0.1, "Adagrad")
 adadelta = Optimizer("adadelta", _adadelta_init, _adadelta, "batch", 1.0, "Adadelta")
 adam = Optimizer("adam", _adam_init, _adam, "batch", 0.001, "Adam")
-lbfgs_opt = Optimizer("lbfgs", _none, _lbfgs_step, "full", 1.0,
-                      "L-BFGS-B via scipy.optimize.minimize (lr unused)")
+lbfgs = Optimizer("lbfgs", _none, None, "full", 1.0,
+                  "L-BFGS-B via scipy.optimize.minimize (lr unused)", scipy="L-BFGS-B")
+# Both take the Newton step from conjugate gradients on Hessian-vector products; the
+# line-search variant stops CG at negative curvature, the trust-region one (Steihaug) follows
+# it to the region's edge -- which matters on a non-convex MLP.
+newton_cg = Optimizer("newton-cg", _none, None, "full", 1.0,
+                      "Newton-CG via scipy.optimize.minimize with our HVP (lr unused)",
+                      scipy="Newton-CG", needs_hvp=True)
+trust_ncg = Optimizer("trust-ncg", _none, None, "full", 1.0,
+                      "trust-region Newton-CG via scipy.optimize.minimize with our HVP (lr unused)",
+                      scipy="trust-ncg", needs_hvp=True)
 
 OPTIMIZERS = {o.name: o for o in (gd, sgd, minibatch, schedule, momentum, adagrad, adadelta,
-                                  adam, lbfgs_opt)}
+                                  adam, lbfgs, newton_cg, trust_ncg)}
 
 
 def get(name):
@@ -150,17 +160,28 @@ def check_lr(lr):
     return float(lr)
 
 
-def lbfgs(value_and_grad, params, maxiter, callback=None):
-    """Minimise with scipy's L-BFGS-B (``jac=True``: one call gives value and gradient).
-    ``value_and_grad(params) -> (value, grads)``; ``callback(params)`` after each iteration.
+def minimize(opt, value_and_grad, params, maxiter, callback=None, hvp=None, tol=None):
+    """Minimise with ``scipy.optimize.minimize(method=opt.scipy, jac=True)``: one call gives
+    value and gradient. ``value_and_grad(params) -> (value, grads)``; ``hvp(params, v) ->
+    dict like params`` for the Newton methods; ``callback(params)`` after each iteration;
+    ``tol``: scipy's own stopping tolerance (None: scipy's default for the method).
     Returns (params, scipy's OptimizeResult)."""
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize as _minimize
+
+    if opt.scipy is None:
+        raise BadOptionError(f"optimizer {opt.name!r} steps by itself; it does not run through scipy")
+    if opt.needs_hvp and hvp is None:
+        raise BadOptionError(f"optimizer {opt.name!r} needs a Hessian-vector product (hvp=)")
+    layout = Layout(params)
 
     def fun(theta):
-        v, g = value_and_grad(unflatten(theta, params))
-        return v, flatten(g)
+        v, g = value_and_grad(layout.unflatten(theta))
+        return v, layout.flatten(g)
 
-    cb = None if callback is None else (lambda theta: callback(unflatten(np.array(theta), params)))
-    res = minimize(fun, flatten(params), jac=True, method="L-BFGS-B", callback=cb,
-                   options={"maxiter": int(maxiter)})
-    return unflatten(np.asarray(res.x, dtype=np.float64), params), res
+    kw = {}
+    if opt.needs_hvp:
+        kw["hessp"] = lambda theta, v: layout.flatten(hvp(layout.unflatten(theta), layout.unflatten(v)))
+    cb = None if callback is None else (lambda theta: callback(layout.unflatten(np.array(theta))))
+    res = _minimize(fun, layout.flatten(params), jac=True, method=opt.scipy, callback=cb, tol=tol,
+                    options={"maxiter": int(maxiter)}, **kw)
+    return layout.unflatten(np.asarray(res.x, dtype=np.float64)), res
