@@ -1,31 +1,17 @@
-"""Finite differences: the schemes, their error model, and the method backend.
+"""Finite differences: the method backend (forward, backward, central, five-point,
+complex-step, richardson), one coordinate at a time.
 
-A real scheme is a *stencil*: offsets ``s_i`` and weights ``w_i`` with
-
-    f'(x) ~= sum_i w_i f(x + s_i h) / h .
-
-Its Taylor moments ``m_k = sum_i w_i s_i**k`` give everything the error model needs, so
-forward, backward, central, five-point and Richardson are one mechanism:
-
-* order ``p``: the first ``k >= 2`` with ``m_k != 0`` is ``p + 1``; the truncation error is
-  ``C |f^(p+1)| h^p`` with ``C = |m_{p+1}| / (p+1)!``;
-* round-off: each evaluation of f is rounded, an error we model as independent and uniform
-  in ``+-u |f|`` (``u`` the unit round-off, 2**-53 or 2**-24; RMS ``u |f| / sqrt 3``), so the
-  quotient's round-off has RMS ``r(h) = Q u |f| / (sqrt(3) h)`` with ``Q = sqrt(sum w_i**2)``
-  (the worst case would be ``sum |w_i| u |f| / h``);
-* so ``E(h) = sqrt(t(h)**2 + r(h)**2)``, ``t(h) = C |f^(p+1)| h^p``, is a V on a log-log plot
-  with its bottom at ``h* = (r(1) / (sqrt(p) t(1)))**(1/(p+1))``. The sweeps measure the RMS
-  error over a few steps near each h, which is what E estimates.
-
-The *automatic* step is that optimum with ``|f| = |f^(p+1)| = 1``, scaled by ``max(|x|, 1)``,
-rounded to a power of two, then *realised*: ``h = (x + h) - x`` in the model's dtype, so
-``x + h`` is a machine number and the step in the quotient is exactly the step taken.
+The schemes are stencils whose Taylor moments give their order and error model
+(``stencils.py``); the automatic step is that model's optimum, rounded to a power of two and
+*realised* against x (``h = (x + h) - x`` in the model's dtype), so ``x + h`` is a machine
+number and the step in the quotient is exactly the step taken.
 
 The complex step ``Im f(x + ih) / h`` subtracts nothing, so it has no ``1/h`` round-off:
-``E(h) = sqrt((|f'''| h^2 / 6)**2 + (u |f'| / sqrt 3)**2)``. It needs ``f`` to be complex-analytic; it is evaluated
-in the ``COMPLEX`` namespace on :class:`Tracked` arrays, which *refuse* (``NotComplexSafe``)
-any op that is not analytic -- abs, maximum, minimum, step, sign, comparisons, float() --
-once the perturbation reaches it, instead of returning a silently wrong number.
+``E(h) = sqrt((|f'''| h^2 / 6)**2 + (u |f'| / sqrt 3)**2)``. It needs ``f`` to be complex-analytic and
+real on the reals; it runs in ``complexstep.COMPLEX``, which *refuses* (``NotComplexSafe``)
+any op that is not analytic (abs, maximum, step, comparisons, float()...), and it refuses
+a function that is not real at the point (nan there in real arithmetic: a square root or a
+fractional power of a negative number, whose branch would give a huge wrong "derivative").
 
 Richardson extrapolates central differences at ``h, h/2, ..., h/2**(L-1)`` (order ``2L``)
 and reports its own error estimate: the gap to the level below.
@@ -33,176 +19,76 @@ and reports its own error estimate: the gap to the level below.
 Float32 models: params are ``np.float32`` scalars or float32 arrays (a 0-d array becomes a
 Python float in ``check_params``, so scalars must be ``np.float32``); every step and point is
 then computed in float32, and the complex step runs in complex64. :func:`as_dtype` converts.
+Any other mix (float16, float32 beside float64) is computed in float64: a float16 param
+cannot even hold ``x + h`` for a useful step (its spacing at 1 is 1e-3).
+
+Safety: the model gets fresh copies of the params at every evaluation, so a model that
+mutates or rebinds them neither corrupts the next evaluation nor touches the caller's
+arrays. Cost: a gradient needs ``n x evals_per_coordinate`` evaluations; before starting,
+that count times one evaluation's time is checked against ``budget`` (default
+``DEFAULT_BUDGET`` s), and past it the method refuses with an ``IntractableError`` that
+names the estimate and the option that raises it.
 """
 from __future__ import annotations
 
 import math
+import time
 import warnings
-from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from .errors import BadOptionError, DiffcompareError, UnknownNameError
-from .namespaces import NUMPY, Namespace
-from .primitives import ROWS
+from .complexstep import COMPLEX, NotComplexSafe, Tracked
+from .errors import BadOptionError, DiffcompareError, IntractableError, NonScalarOutputError
+from .namespaces import NUMPY
+from .params import Layout, scalar_output, size
+from .stencils import (
+    SCHEMES,
+    Stencil,
+    auto_step,
+    check_scheme,
+    error_model,
+    estimate_stencil,
+    evals_per_coordinate,
+    order,
+    stencil,
+    unit_roundoff,
+)
 
 __all__ = ["SCHEMES", "Stencil", "stencil", "NotComplexSafe", "COMPLEX", "Tracked", "make",
            "gradient", "directional", "derivative", "auto_step", "unit_roundoff", "model_dtype",
-           "as_dtype", "error_model", "order", "evals_per_coordinate"]
+           "as_dtype", "error_model", "order", "evals_per_coordinate", "DEFAULT_BUDGET",
+           "MAX_LEVELS", "estimate_seconds", "check_scheme", "check_h", "putter", "textbook_central", "StencilError"]
 
-SCHEMES = ("forward", "backward", "central", "five-point", "complex-step", "richardson")
-
-
-class NotComplexSafe(DiffcompareError):
-    """The complex step met an op that is not complex-analytic (abs, max, a comparison...)."""
+class StencilError(DiffcompareError):
+    """The function raised (a pole, a domain error) at a point of the stencil."""
 
 
-# --- stencils and their error model --------------------------------------------------------
-
-@dataclass(frozen=True)
-class Stencil:
-    name: str
-    offsets: tuple
-    weights: tuple
-
-    def moment(self, k):
-        return sum(w * s ** k for s, w in zip(self.offsets, self.weights))
-
-    @property
-    def order(self):
-        for k in range(2, 4 * len(self.offsets) + 4):
-            if abs(self.moment(k)) > 1e-9:
-                return k - 1
-        raise AssertionError(f"stencil {self.name} is exact for polynomials")  # pragma: no cover
-
-    @property
-    def trunc_constant(self):
-        p = self.order
-        return abs(self.moment(p + 1)) / math.factorial(p + 1)
-
-    @property
-    def roundoff_factor(self):
-        """Q = sqrt(sum w_i^2): RMS amplification of independent rounding errors."""
-        return float(math.sqrt(sum(w * w for w in self.weights)))
-
-    def apply(self, values, h):
-        return sum(w * v for w, v in zip(self.weights, values)) / h
-
-
-def _richardson(levels):
-    """The extrapolated stencil of order 2*levels and the one of order 2*levels - 2 (its
-    error estimate), both over offsets +-1, +-1/2, ..., +-1/2**(levels-1)."""
-    offs = []
-    for k in range(levels):
-        offs += [-(0.5 ** k), 0.5 ** k]
-    n = len(offs)
-    # T[k][0] = central difference at h/2**k, as a weight vector over offs (per unit h).
-    T = []
-    for k in range(levels):
-        v = np.zeros(n)
-        v[2 * k], v[2 * k + 1] = -(2.0 ** k) / 2, (2.0 ** k) / 2
-        row = [v]
-        for j in range(1, k + 1):
-            row.append(row[j - 1] + (row[j - 1] - T[k - 1][j - 1]) / (4.0 ** j - 1))
-        T.append(row)
-    best, below = T[-1][-1], T[-1][-2]
-    return (Stencil("richardson", tuple(offs), tuple(best)),
-            Stencil("richardson-estimate", tuple(offs), tuple(below)))
-
-
-_STENCILS = {
-    "forward": Stencil("forward", (0.0, 1.0), (-1.0, 1.0)),
-    "backward": Stencil("backward", (-1.0, 0.0), (-1.0, 1.0)),
-    "central": Stencil("central", (-1.0, 1.0), (-0.5, 0.5)),
-    "five-point": Stencil("five-point", (-2.0, -1.0, 1.0, 2.0), (1 / 12, -8 / 12, 8 / 12, -1 / 12)),
-}
-
-
-@lru_cache(maxsize=None)
-def stencil(scheme, levels=3):
-    """The Stencil of a real scheme (Richardson: the extrapolated one)."""
-    if scheme == "richardson":
-        return _richardson(levels)[0]
-    return _STENCILS[scheme]
-
-
-def _check_scheme(scheme):
-    if scheme not in SCHEMES:
-        raise UnknownNameError(f"unknown finite-difference scheme {scheme!r}; known: {', '.join(SCHEMES)}")
-
-
-def order(scheme, levels=3):
-    """Order p of the truncation error (complex step: 2)."""
-    _check_scheme(scheme)
-    return 2 if scheme == "complex-step" else stencil(scheme, levels).order
-
-
-def evals_per_coordinate(scheme, levels=3):
-    """Evaluations of f per coordinate (forward/backward share f(x) across coordinates)."""
-    _check_scheme(scheme)
-    if scheme == "complex-step":
-        return 1
-    return sum(1 for s in stencil(scheme, levels).offsets if s != 0.0)
-
-
-def unit_roundoff(dtype):
-    """u = eps/2: 2**-53 for float64, 2**-24 for float32."""
-    return float(np.finfo(np.dtype(dtype)).eps) / 2
-
-
-def error_model(scheme, dtype, f0, d1, dp1, levels=3):
-    """The error model of ``scheme`` given |f|, |f'| and |f^(p+1)| at the point:
-    ``(trunc(h), roundoff(h), h_opt, E_opt)``; trunc and roundoff are RMS terms (callables
-    that take arrays) and ``E = sqrt(trunc**2 + roundoff**2)``."""
-    _check_scheme(scheme)
-    u3 = unit_roundoff(dtype) / math.sqrt(3.0)
-    f0, d1, dp1 = abs(float(f0)), abs(float(d1)), abs(float(dp1))
-    if scheme == "complex-step":
-        def trunc(h):
-            return dp1 * np.asarray(h, float) ** 2 / 6
-
-        def roundoff(h):
-            return u3 * d1 + 0 * np.asarray(h, float)
-        # Any h below where truncation falls under rounding is optimal.
-        h_opt = math.sqrt(6 * u3 * d1 / dp1) if dp1 > 0 and d1 > 0 else 1e-20
-        return trunc, roundoff, h_opt, u3 * d1
-    st = stencil(scheme, levels)
-    p, a, b = st.order, st.trunc_constant * dp1, st.roundoff_factor * u3 * f0
-
-    def trunc(h):
-        return a * np.asarray(h, float) ** p
-
-    def roundoff(h):
-        return b / np.asarray(h, float)
-    if a == 0 or b == 0:
-        return trunc, roundoff, float("nan"), float("nan")
-    h_opt = (b / (math.sqrt(p) * a)) ** (1.0 / (p + 1))
-    return trunc, roundoff, h_opt, float(math.hypot(trunc(h_opt), roundoff(h_opt)))
-
-
-def auto_step(scheme, x, dtype=np.float64, levels=3):
-    """The automatic step: the model's optimum with |f| = |f^(p+1)| = 1, scaled by
-    max(|x|, 1), rounded to a power of two (then realised against x by the caller)."""
-    _check_scheme(scheme)
-    u = unit_roundoff(dtype)
-    scale = max(abs(float(x)), 1.0)
-    if scheme == "complex-step":
-        h = u * scale                   # anything this small is past truncation; no cancellation
-    else:
-        st = stencil(scheme, levels)
-        p = st.order
-        b = st.roundoff_factor * u / math.sqrt(3.0)
-        h = (b / (math.sqrt(p) * st.trunc_constant)) ** (1.0 / (p + 1)) * scale
-    return 2.0 ** round(math.log2(h))
-
+DEFAULT_BUDGET = 60.0     # estimated seconds a gradient may take before the method refuses
+MAX_LEVELS = 5            # Richardson levels: order 2L; past 5 the weights lose the digits
+                          # that cancel the lower-order terms (float64 moments)
 
 # --- dtypes ------------------------------------------------------------------------------------
 
 def model_dtype(params):
-    """float32 if every param is float32, else float64."""
+    """float32 if every param is float32, else float64 (the precision differences run in)."""
     kinds = {np.result_type(v) for v in params.values()}
     return np.dtype(np.float32) if kinds == {np.dtype(np.float32)} else np.dtype(np.float64)
+
+
+def _working(params):
+    """``(params in the precision differences run in, that dtype)``: float32 stays float32,
+    anything else (float16, a float32 array beside float64...) becomes float64 -- a step
+    written into a float16 array would round away."""
+    dt = model_dtype(params)
+    if all(v.__class__ is float or (isinstance(v, np.ndarray) and v.dtype == dt) or
+           (dt == np.float32 and isinstance(v, np.float32)) for v in params.values()):
+        return params, dt
+    return as_dtype(params, dt), dt
+
+
+def _fresh(params):
+    """Copies of the params for one evaluation: whatever the model does to them stays there."""
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in params.items()}
 
 
 def as_dtype(params, dtype):
@@ -218,85 +104,6 @@ def as_dtype(params, dtype):
     return out
 
 
-# --- the complex-safe namespace --------------------------------------------------------------
-
-_UNSAFE = {np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
-           np.maximum, np.minimum, np.fmax, np.fmin, np.absolute, np.fabs, np.sign, np.heaviside,
-           np.floor, np.ceil, np.rint, np.trunc}
-
-
-def _has_imag(a):
-    return np.iscomplexobj(a) and bool(np.any(np.imag(a) != 0))
-
-
-class Tracked(np.ndarray):
-    """A complex array that refuses every op that is not complex-analytic once its
-    imaginary part is nonzero (a comparison, abs, max, sign, float()...): those would
-    silently drop or garble the imaginary part that carries the derivative."""
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raw = [np.asarray(a) if isinstance(a, Tracked) else a for a in inputs]
-        if ufunc in _UNSAFE and any(_has_imag(a) for a in raw):
-            raise NotComplexSafe(
-                f"complex step: the function applies {ufunc.__name__} to a value carrying the "
-                "perturbation, which is not complex-analytic (abs, maximum, minimum, step, sign "
-                "and comparisons are not); use central differences or autodiff")
-        if "out" in kwargs:
-            kwargs["out"] = tuple(np.asarray(o) for o in kwargs["out"])
-        return _track(getattr(ufunc, method)(*raw, **kwargs))
-
-    def __getitem__(self, index):
-        return _track(np.asarray(self)[index])
-
-    def _refuse(self, *_):
-        raise NotComplexSafe("complex step: the function converts a perturbed value to a real "
-                             "Python number (float()/int()), which drops the derivative")
-
-    __float__ = __int__ = __index__ = _refuse
-
-    def __bool__(self):
-        if _has_imag(np.asarray(self)):
-            raise NotComplexSafe("complex step: the function branches on a perturbed value")
-        return bool(np.asarray(self))
-
-
-def _track(r):
-    if isinstance(r, (np.ndarray, np.generic)) and r.dtype.kind in "fc":
-        return np.asarray(r).view(Tracked)
-    return r
-
-
-def _complex_sigmoid(x):
-    # Both branches are the same analytic function; pick by the real part so neither overflows.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        x = np.asarray(x) if not isinstance(x, Tracked) else x
-        pos = 1.0 / (1.0 + np.exp(-x))
-        e = np.exp(x)
-        neg = e / (1.0 + e)
-        return _track(np.where(np.real(np.asarray(x)) >= 0, np.asarray(pos), np.asarray(neg)))
-
-
-def _complex_logsumexp(x, axis=None, keepdims=False):
-    # Any shift is exact; shifting by the max of the REAL parts keeps it analytic.
-    raw = np.asarray(x)
-    m = np.max(np.real(raw), axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    r = np.log(np.sum(np.exp(raw - m), axis=axis, keepdims=True)) + m
-    r = r if keepdims else (np.squeeze(r, axis=axis) if axis is not None else r.reshape(()))
-    return _track(r)
-
-
-def _build_complex():
-    fns = {r.name: r.impl for r in ROWS}        # every other row is analytic in numpy already,
-    fns["sigmoid"] = _complex_sigmoid           # or refuses through Tracked (abs, max, sign...)
-    fns["logsumexp"] = _complex_logsumexp
-    fns["name"] = lambda x, label: x
-    return Namespace("COMPLEX", fns)
-
-
-COMPLEX = _build_complex()
-
-
 # --- one coordinate ------------------------------------------------------------------------------
 
 def _coords(params):
@@ -308,28 +115,25 @@ def _coords(params):
             yield name, ()
 
 
-def _putter(params, name, idx):
-    """point -> params with params[name][idx] = point."""
+def putter(params, name, idx):
+    """point -> fresh params with params[name][idx] = point (a Tracked point: complex)."""
     v = params[name]
     if isinstance(v, np.ndarray):
         def put(x):
-            if isinstance(x, Tracked):
-                a = v.astype(x.dtype).view(Tracked)
-            else:
-                a = v.copy()
+            a = v.astype(x.dtype).view(Tracked) if isinstance(x, Tracked) else v.copy()
             a[idx] = x
-            return {**params, name: a}
+            return {**_fresh(params), name: a}
     else:
         keep_float = isinstance(v, float)
 
         def put(x):
             if keep_float and not isinstance(x, Tracked):
                 x = float(x)
-            return {**params, name: x}
+            return {**_fresh(params), name: x}
     return put
 
 
-def _check_h(h):
+def check_h(h):
     if h is None:
         return None
     if isinstance(h, bool) or not isinstance(h, (int, float, np.integer, np.floating)):
@@ -338,6 +142,27 @@ def _check_h(h):
     if not math.isfinite(h) or h <= 0:
         raise BadOptionError(f"step h must be positive and finite, got {h!r}")
     return h
+
+
+def _real_value(f0):
+    """f(x) checked: a real scalar."""
+    f0 = scalar_output(f0, "the function")
+    if np.iscomplexobj(f0):
+        if np.imag(f0) != 0:
+            raise NonScalarOutputError(f"the function returned a complex value ({complex(f0):.6g}); "
+                                       "gradients need a real scalar")
+        f0 = np.real(f0)
+    return f0
+
+
+def _on_the_reals(f0):
+    """The complex step needs f to be a number at x: a nan in real arithmetic means x is on
+    a branch cut, where Im f(x + ih) / h is no derivative (w**0.5 at w < 0 gives 6e15)."""
+    if np.isnan(f0):
+        raise NotComplexSafe(
+            "complex step: f is nan at this point in real arithmetic (a square root, log or "
+            "fractional power of a negative number?); off the reals its imaginary part is a "
+            "branch, not a derivative -- use central differences or autodiff")
 
 
 def _one(evaluate, x0, scheme, h, dtype, levels, f0=None):
@@ -367,56 +192,109 @@ def _one(evaluate, x0, scheme, h, dtype, levels, f0=None):
         if s == 0.0 and f0 is not None:
             vals.append(f0)
             continue
-        vals.append(evaluate(x0 + dt.type(s) * h_eff))
+        x = x0 + dt.type(s) * h_eff
+        try:
+            vals.append(evaluate(x))
+        except ArithmeticError as e:          # 1.0 / 0.0 in Python floats: a pole within the step
+            raise StencilError(f"{scheme} differences: the function raised {type(e).__name__} ({e}) at "
+                               f"{float(x):.17g}, a point of the stencil {float(h_eff):.3g} from x="
+                               f"{float(x0):.17g}: a singularity within the step; use a smaller h") from None
         n += 1
-    vals = [np.asarray(v, dtype=np.float64) for v in vals]
-    d = float(st.apply(vals, float(h_eff)))
+    vals = [float(np.real(v)) for v in vals]
+    d = st.apply(vals, float(h_eff))
     est = None
     if scheme == "richardson":
-        est = abs(d - float(_richardson(levels)[1].apply(vals, float(h_eff))))
+        est = abs(d - estimate_stencil(levels).apply(vals, float(h_eff)))
     return d, est, n, float(h_eff)
 
 
 def derivative(f, params, wrt, index=(), scheme="central", h=None, levels=3, f0=None):
     """d f / d params[wrt][index] by one scheme: ``(value, error_estimate, evals, h_used)``."""
-    _check_scheme(scheme)
-    h = _check_h(h)
-    dtype = model_dtype(params)
-    put = _putter(params, wrt, tuple(index) if index is not None else ())
+    check_scheme(scheme)
+    h = check_h(h)
+    params, dtype = _working(params)
+    if f0 is None:
+        f0 = _real_value(f(_fresh(params), NUMPY))
+    if scheme == "complex-step":
+        _on_the_reals(f0)
+    index = tuple(index) if index is not None else ()
+    put = putter(params, wrt, index)
     ns = COMPLEX if scheme == "complex-step" else NUMPY
     x0 = params[wrt][index] if isinstance(params[wrt], np.ndarray) else params[wrt]
     return _one(lambda x: f(put(x), ns), x0, scheme, h, dtype, levels, f0)
 
 
-def gradient(f, params, scheme="central", h=None, levels=3, on_unsafe="raise"):
+def estimate_seconds(f, params, scheme, levels=3, seconds=None):
+    """Estimated seconds of one gradient: n x evaluations per coordinate x one evaluation
+    (``seconds``, or timed here on the better of two calls)."""
+    if seconds is None:
+        seconds = min(_timed(f, params)[1] for _ in range(2))
+    return size(params) * evals_per_coordinate(scheme, levels) * seconds
+
+
+def _timed(f, params):
+    t0 = time.perf_counter()
+    out = f(_fresh(params), NUMPY)
+    return out, time.perf_counter() - t0
+
+
+def _within_budget(f, params, scheme, levels, budget, seconds):
+    if budget is None:
+        return
+    est = estimate_seconds(f, params, scheme, levels, seconds)
+    if est > budget:
+        est = estimate_seconds(f, params, scheme, levels)       # the first call may be a cold one
+    if est > budget:
+        n, k = size(params), evals_per_coordinate(scheme, levels)
+        raise IntractableError(
+            f"{scheme} differences: a gradient needs {n * k:,} evaluations of the function "
+            f"(n = {n:,} parameters x {k}), about {_duration(est)} -- past the budget of "
+            f"{budget:g} s; pass budget=SECONDS (or budget=None) to allow it, or use autodiff",
+            budget=budget, step=f"{scheme} differences", kind="estimate")
+
+
+def _duration(s):
+    for unit, k in (("h", 3600.0), ("min", 60.0), ("s", 1.0)):
+        if s >= k:
+            return f"{s / k:.3g} {unit}"
+    return f"{s * 1e3:.3g} ms"
+
+
+def gradient(f, params, scheme="central", h=None, levels=3, on_unsafe="raise", budget=DEFAULT_BUDGET):
     """The full gradient: ``(value, grads, stats)`` with ``stats = {"evals": ..., and for
     Richardson "error_estimate": max over coordinates}``."""
-    _check_scheme(scheme)
-    h = _check_h(h)
-    f0 = f(params, NUMPY)
-    evals = 1
+    check_scheme(scheme)
+    h = check_h(h)
+    params, dtype = _working(params)
+    f0, seconds = _timed(f, params)
+    f0 = _real_value(f0)
+    _within_budget(f, params, scheme, levels, budget, seconds)
     if scheme == "complex-step":
         try:
-            grads, n = _gradient(f, params, scheme, h, levels, f0)
-            return f0, grads, {"evals": evals + n}
+            _on_the_reals(f0)
+            grads, n, _ = _gradient(f, params, dtype, scheme, h, levels, f0)
+            return f0, grads, {"evals": 1 + n}
         except NotComplexSafe as e:
             if on_unsafe != "central":
                 raise
             warnings.warn(f"{e}; falling back to central differences", RuntimeWarning, stacklevel=2)
             scheme, h = "central", None
-    grads, n, est = _gradient(f, params, scheme, h, levels, f0, with_estimate=True)
-    stats = {"evals": evals + n}
+    grads, n, est = _gradient(f, params, dtype, scheme, h, levels, f0)
+    stats = {"evals": 1 + n}
     if scheme == "richardson":
         stats["error_estimate"] = est
     return f0, grads, stats
 
 
-def _gradient(f, params, scheme, h, levels, f0, with_estimate=False):
+def _gradient(f, params, dtype, scheme, h, levels, f0):
     grads = {k: (np.zeros(v.shape, dtype=np.float64) if isinstance(v, np.ndarray) else 0.0)
              for k, v in params.items()}
+    ns = COMPLEX if scheme == "complex-step" else NUMPY
     n, est = 0, 0.0
     for name, idx in _coords(params):
-        d, e, k, _ = derivative(f, params, name, idx, scheme, h, levels, f0=f0)
+        put = putter(params, name, idx)
+        x0 = params[name][idx] if idx else params[name]
+        d, e, k, _ = _one(lambda x: f(put(x), ns), x0, scheme, h, dtype, levels, f0)
         n += k
         if e is not None:
             est = max(est, e)
@@ -427,15 +305,15 @@ def _gradient(f, params, scheme, h, levels, f0, with_estimate=False):
     for k, v in params.items():
         if isinstance(v, np.ndarray) and v.dtype == np.float32:
             grads[k] = grads[k].astype(np.float32)
-    return (grads, n, est) if with_estimate else (grads, n)
+    return grads, n, est
 
 
 def directional(f, params, v, scheme="central", h=None, levels=3):
     """The directional derivative d/dt f(params + t v) at t = 0, ``v`` a dict like params:
     ``(value, derivative, stats)``. The automatic step is scaled by max(1, max|x|) / max|v|."""
-    _check_scheme(scheme)
-    h = _check_h(h)
-    dtype = model_dtype(params)
+    check_scheme(scheme)
+    h = check_h(h)
+    params, dtype = _working(params)
     vmax = max(float(np.max(np.abs(np.asarray(v[k], dtype=np.float64)))) for k in params)
     if vmax == 0:
         raise BadOptionError("the direction v is zero")
@@ -457,7 +335,9 @@ def directional(f, params, v, scheme="central", h=None, levels=3):
             out[k] = y
         return f(out, ns)
 
-    f0 = f(params, NUMPY)
+    f0 = _real_value(f(_fresh(params), NUMPY))
+    if scheme == "complex-step":
+        _on_the_reals(f0)
     # t = 0 is exact, so the step needs no realising against x: pass x0 = 0 with h fixed.
     d, est, n, h_used = _one(at, 0.0, scheme, h, dtype, levels, f0)
     stats = {"evals": n + 1}
@@ -466,19 +346,37 @@ def directional(f, params, v, scheme="central", h=None, levels=3):
     return f0, d, stats
 
 
-def make(f, params, scheme="central", h=None, levels=3, on_unsafe="raise"):
+def make(f, params, scheme="central", h=None, levels=3, on_unsafe="raise", budget=DEFAULT_BUDGET):
     """The finite-difference METHOD backend (api.py maps forward, backward, central,
     five-point, complex-step, richardson here). ``h``: a fixed step, or None for the
-    automatic one per coordinate; ``levels``: Richardson's extrapolation depth;
+    automatic one per coordinate; ``levels``: Richardson's extrapolation depth (2..5);
     ``on_unsafe``: "raise" (default) or "central" (warn and fall back) when the complex step
-    meets an op that is not complex-analytic."""
-    _check_scheme(scheme)
-    h = _check_h(h)
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
-        raise BadOptionError(f"richardson levels must be an integer >= 2, got {levels!r}")
+    meets an op that is not complex-analytic; ``budget``: estimated seconds a gradient may
+    take (None: no limit)."""
+    check_scheme(scheme)
+    h = check_h(h)
+    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or not 2 <= levels <= MAX_LEVELS:
+        raise BadOptionError(f"richardson levels must be an integer from 2 to {MAX_LEVELS}, got {levels!r}")
     if on_unsafe not in ("raise", "central"):
         raise BadOptionError(f"on_unsafe must be 'raise' or 'central', got {on_unsafe!r}")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not budget > 0):
+        raise BadOptionError(f"budget must be a positive number of seconds or None, got {budget!r}")
 
     def call(params):
-        return gradient(f, params, scheme, h, int(levels), on_unsafe)
+        return gradient(f, params, scheme, h, int(levels), on_unsafe, budget)
     return call
+
+
+def textbook_central(f, params, h=1e-5):
+    """Central differences as a textbook writes them: one fixed h, every coordinate in turn,
+    no step choice, no dtype care, no checks. The lecture's "easy to implement", whose lines
+    the report counts; use ``dc.grad(f, "central")`` for real work."""
+    layout = Layout(params)
+    theta = layout.flatten(params)
+    g = np.zeros_like(theta)
+    for k in range(theta.size):
+        e = np.zeros_like(theta)
+        e[k] = h
+        g[k] = (f(layout.unflatten(theta + e), NUMPY) - f(layout.unflatten(theta - e), NUMPY)) / (2 * h)
+    return layout.unflatten(g)

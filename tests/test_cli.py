@@ -13,7 +13,12 @@ def test_compare_json(capsys):
     errs = {r["method"]: r["value"] for r in data["records"] if r["metric"] == "rel_error"}
     assert set(errs) == {"autodiff", "autodiff-forward"}
     assert all(e < 1e-14 for e in errs.values())
-    assert all(r["reference"] == "autograd" for r in data["records"] if r["metric"] == "rel_error")
+    assert all(r["reference"] == "SymPy derivative at 50 digits (mpmath)" for r in data["records"]
+               if r["metric"] == "rel_error")
+    assert data["meta"]["reference"] == "SymPy derivative at 50 digits (mpmath)"
+    assert main(["compare", "--model", "softplus", "--methods", "central", "--reference", "autograd", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {r["reference"] for r in data["records"] if r["metric"] == "rel_error"} == {"autograd"}
 
 
 @pytest.mark.parametrize("argv", [["compare", "--model", "nope"], ["compare", "--methods", "magic"],

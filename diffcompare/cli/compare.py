@@ -1,49 +1,62 @@
-"""diffcompare compare: every method on one model, side by side."""
+"""diffcompare compare: every method on one model -- a catalogue model or your own
+MODULE:FUNC -- side by side: error against a named reference, time per gradient, counts."""
 from __future__ import annotations
 
 from .. import api
-from ..compare import compare_methods
-from ..records import to_json
-from ._common import add_model_arguments, model_from_args
+from ..compare import DEFAULT_BUDGET, compare
+from ..errors import BadOptionError
+from ._common import model_from_args
 
-HELP = "differentiate one catalogue model with every method and compare error and time"
+HELP = "differentiate one model (a catalogue name or your MODULE:FUNC) with every method; compare error and time"
+
+
+def add_target_arguments(p, default="softplus"):
+    """--model NAME|MODULE:FUNC, --set KEY=VALUE, --params FILE, --budget: the model a command
+    works on (shared by compare and report)."""
+    from .. import models
+    p.add_argument("--model", default=default, metavar="NAME|MODULE:FUNC",
+                   help=f"a catalogue model ({', '.join(models.NAMES)}) or your function f(params, xp) as "
+                        "MODULE:FUNC (MODULE is imported, so its top-level code runs; the current folder is "
+                        "put on sys.path)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="catalogue model option, e.g. --set depth=5 (repeatable)")
+    p.add_argument("--params", default=None, metavar="FILE",
+                   help="params for MODULE:FUNC: JSON (name -> number or nested list) or .npz")
+    p.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
+                   help=f"CPU seconds for the 50-digit SymPy reference and the symbolic setup (default "
+                        f"{DEFAULT_BUDGET:g}); past it the reference is the best exact method")
+
+
+def target_model(target, args):
+    """``(f, params, name)`` for a catalogue name or a MODULE:FUNC with ``--params``."""
+    if ":" in target:
+        from ..usermodel import load_callable, load_params
+        if not args.params:
+            raise BadOptionError(f"{target}: give its params with --params FILE (JSON or .npz)")
+        return load_callable(target), load_params(args.params), target
+    if args.params:
+        raise BadOptionError("--params is for MODULE:FUNC; a catalogue model brings its own (use --set)")
+    args.model = target
+    model = model_from_args(args)
+    return model, model.params, model.name
 
 
 def add_arguments(p):
-    add_model_arguments(p)
-    p.add_argument("--methods", default=",".join(api.METHODS),
-                   help="comma-separated methods (default: all)")
-    p.add_argument("--reference", default="autograd", help="method the errors are measured against")
+    p.add_argument("target", nargs="?", default=None, metavar="MODULE:FUNC",
+                   help="your model f(params, xp) (instead of --model)")
+    add_target_arguments(p)
+    p.add_argument("--methods", default=",".join(api.METHODS), help="comma-separated methods (default: all)")
+    p.add_argument("--reference", default=None,
+                   help="what errors are measured against: a method name, or (default) SymPy at 50 digits "
+                        "within --budget, else the best exact method")
     p.add_argument("--json", action="store_true", help="print the records as JSON")
 
 
 def run(args):
-    from rich.console import Console
-    from rich.table import Table
-
-    model = model_from_args(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    for m in methods + [args.reference]:
+    for m in methods + ([args.reference] if args.reference else []):
         api.backend(m, {})       # unknown names fail before any work
-    records = compare_methods(model, methods=methods, reference=args.reference)
-    if args.json:
-        print(to_json(records, model=repr(model)))
-        return 0
-    by = {}
-    for r in records:
-        by.setdefault(r.method, {})[r.metric] = r.value
-    t = Table(title=f"{model.description}: gradient by every method "
-                    f"(error relative to max|grad|, reference: {args.reference})")
-    for col in ("method", "rel. error", "µs / gradient", "setup ms", "counts"):
-        t.add_column(col, justify="left" if col in ("method", "counts") else "right")
-    for m in methods:
-        d = by.get(m, {})
-        if "failed" in d:
-            t.add_row(m, "failed", "", "", str(d["failed"])[:60])
-            continue
-        counts = ", ".join(f"{k}={v}" for k, v in d.items()
-                           if k not in ("rel_error", "s_per_grad", "setup_s"))
-        t.add_row(m, f"{d['rel_error']:.1e}", f"{d['s_per_grad'] * 1e6:.1f}",
-                  f"{d.get('setup_s', 0) * 1e3:.2f}", counts)
-    Console().print(t)
+    f, params, name = target_model(args.target or args.model, args)
+    cmp = compare(f, params, methods=methods, reference=args.reference, budget=args.budget, name=name)
+    print(cmp.to_json() if args.json else cmp.table())
     return 0

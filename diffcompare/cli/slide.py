@@ -36,7 +36,7 @@ def run(args):
     else:
         from ..report.build import run_sections
         why = "--measure" if args.measure else f"{args.records} not found"
-        records = run_sections(quick=True, only=("summary", "accuracy", "speed", "swell", "gradcheck"))
+        records = run_sections(quick=True, only=("summary", "accuracy", "speed", "fd_stability", "swell", "gradcheck"))
         source = f"numbers from a quick measurement just now ({why})"
     print(slide_text(records, source))
     if args.png:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import matplotlib
 
+from ..records import is_number
+
 matplotlib.use("Agg")
 
 COLORS = {
-    "autodiff": "#1f77b4", "autodiff-forward": "#17becf", "autograd": "#9467bd",
+    "autodiff": "#1f77b4", "autodiff-forward": "#17becf", "autodiff-compiled": "#393b79", "autograd": "#9467bd",
     "symbolic": "#2ca02c", "forward": "#d62728", "backward": "#ff9896", "central": "#ff7f0e",
     "five-point": "#8c564b", "complex-step": "#e377c2", "richardson": "#bcbd22",
     "evaluate": "#7f7f7f",
 }
-MARKERS = {"autodiff": "o", "autodiff-forward": "s", "autograd": "D", "symbolic": "^",
+MARKERS = {"autodiff": "o", "autodiff-forward": "s", "autodiff-compiled": "P", "autograd": "D", "symbolic": "^",
            "forward": "v", "backward": "<", "central": ">", "five-point": "p",
            "complex-step": "*", "richardson": "h", "evaluate": "x"}
+FLOOR = 1e-18     # an error of exactly 0 is drawn here (a log axis has no 0)
 
 
 def style(method):
@@ -23,8 +26,15 @@ def style(method):
 
 
 def finite_records(records):
-    """Records with a finite numeric value (drop failures, text, nan/inf)."""
-    import math
-    # exact big ints (expression sizes) are finite but overflow float(): test floats only
-    return [r for r in records if isinstance(r.value, (int, float)) and not isinstance(r.value, bool)
-            and (isinstance(r.value, int) or math.isfinite(r.value))]
+    """Records whose value a figure can draw (drop failures, text, nan/inf)."""
+    return [r for r in records if is_number(r.value)]
+
+
+def legend_outside(ax_or_fig, handles=None, labels=None, title=None, fontsize=8):
+    """A legend to the right of the axes, where it cannot hide a curve."""
+    kw = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": fontsize, "frameon": False}
+    if title:
+        kw.update(title=title, title_fontsize=fontsize)
+    if handles is not None:
+        return ax_or_fig.legend(handles, labels, **kw)
+    return ax_or_fig.legend(**kw)

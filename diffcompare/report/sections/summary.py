@@ -1,33 +1,51 @@
 """The Summary section: the lecture's slide, each claim beside the evidence this run measured."""
 from __future__ import annotations
 
+from ...experiments import codesize
 from .. import slide
 from ..section import Section
 
-
-def _run_summary(quick, progress):
-    return slide.loc_records()
+GLOSSARY = {"✓ / ≈ / ·": "on the slide: the number supports the claim / qualifies it (the report's own data "
+                         "say 'not always') / is context. Each mark comes from a threshold stated on the slide.",
+            "seeded bug": "a deliberate mistake put into a hand-written gradient (a wrong sign, a missing factor) "
+                          "to see whether a gradient check catches it.",
+            "textbook core": "the few lines a lecture writes for a method, as opposed to the method as shipped "
+                             "with its safety checks."}
 
 
 def _figs_summary(records):
     return [("slide", lambda: slide.slide_figure(records),
-             "The lecture's summary slide, each claim beside the number measured in this run.")]
+             "The lecture's summary slide, each claim beside the numbers this run measured: ✓ supports, "
+             "≈ qualifies, · context.")]
+
+
+def _takeaway_summary(records):
+    marks = [e.supports for row in slide.slide_rows(records) for e in row.evidence]
+    yes, qual = sum(m is True for m in marks), sum(m is False for m in marks)
+    if not marks:
+        return "The lecture's slide, with no numbers measured in this run."
+    return (f"Measured on this machine, the lecture's slide holds with qualifications: {yes} numbers support its "
+            f"claims and {qual} qualify them.")
 
 
 def _conclude_summary(records):
+    return []                  # the slide (figure) carries the claims and the advice
+
+
+def _details_summary(records):
     return slide.advice_lines(records)
 
 
 def _tables_summary(records):
-    def mark(e):
-        return ("✓ " if e.supports else "≈ " if e.supports is False else "") + e.text
-    rows = [(row.method, row.claim, "; ".join(mark(e) for e in row.evidence) or "not measured in this run")
+    rows = [(row.method, row.claim, "; ".join(f"{slide.mark(e)} {e.word + ': ' if e.word else ''}{e.text}"
+                                              for e in row.evidence) or "not measured in this run")
             for row in slide.slide_rows(records)]
-    return [(f"The summary slide with its evidence ({slide.LEGEND.split('+ / ', 1)[-1].replace('~ / ', '')})",
-             ("gradient", "the lecture says", "measured here"), rows)]
+    return [(f"The slide as text ({slide.legend(records)})", ("gradient", "the lecture says", "measured here"), rows)]
 
 
 SECTION = Section(
     "summary", "Summary: the lecture's slide, with evidence",
-    "The closing slide of the lecture, each claim beside the number this run measured.",
-    _run_summary, _figs_summary, _conclude_summary, _tables_summary)
+    "The closing slide of the lecture, each claim beside the numbers this run measured.",
+    codesize.run, _figs_summary, _conclude_summary, _tables_summary, derived=True,
+    takeaway=_takeaway_summary, details=_details_summary, reads=slide.READS + ((codesize.SECTION, codesize.LOC),),
+    glossary=GLOSSARY)
