@@ -39,10 +39,15 @@ class Dual(Traced):
     def __init__(self, value, tangent, mask=None):
         self.value, self.tangent, self.mask = value, tangent, mask
 
+    # read on every op of the reverse sweep over duals (unbroadcast, the matmul vjps):
+    # an array's own shape, not np.shape's dispatch
+    shape = property(lambda self: self.value.shape if self.value.__class__ is np.ndarray else np.shape(self.value))
+
 
 def _align(xdot, x, out):
     """Line a tangent (n, *x.shape) up with the output: insert the axes broadcasting adds."""
-    extra = np.ndim(out) - np.ndim(x)
+    extra = (out.ndim if out.__class__ is np.ndarray else np.ndim(out)) - \
+        (x.ndim if x.__class__ is np.ndarray else np.ndim(x))
     if extra > 0:
         xdot = xdot.reshape((xdot.shape[0],) + (1,) * extra + np.shape(x))
     return xdot
@@ -55,20 +60,65 @@ def _finite(d):
 def apply(prim, *args, **kw):
     """``prim`` applied to values some of which are dual: the primal, and its tangent."""
     vals = [a.value if a.__class__ is Dual else a for a in args]
-    return tangent(prim, prim.impl(*vals, **kw), vals, args, kw)
+    return tangent(prim, prim.impl(*vals, **kw) if kw else prim.impl(*vals), vals, args, kw)
 
 
 def tangent(prim, out, vals, args, kw):
     """The dual of ``out = prim(*vals, **kw)`` (already computed) from the args' tangents."""
-    first = None
-    for a in args:
-        if a.__class__ is Dual:
-            first = a
+    # The hot path of forward mode and of forward-over-reverse: no masks. An elementwise row
+    # costs one product per dual argument (none for a constant partial of +-1), a structural
+    # row its jvp, and nothing else.
+    partials = prim.partials
+    if len(args) == 1:
+        a = args[0]
+        if a.__class__ is not Dual:
+            return out
+        if a.mask is None:
+            if prim.vjps is not None:
+                t = [a.tangent]
+                return Dual(out, prim.jvp(t, out, vals[0], **kw) if kw else prim.jvp(t, out, vals[0]))
+            if partials is not None:                 # elementwise: out has x's shape
+                c = CONSTANT_PARTIALS.get(prim.name)
+                if c is None:
+                    return Dual(out, partials[0](NUMPY, out, vals[0]) * a.tangent)
+                return Dual(out, a.tangent if c[0] == 1.0 else -a.tangent if c[0] == -1.0 else c[0] * a.tangent)
+        return _masked(prim, out, vals, args, kw, a)
+    for first in args:
+        if first.__class__ is Dual:
             break
-    if first is None:
+    else:
         return out
-    n = first.tangent.shape[0]
+    if first.mask is not None:
+        return _masked(prim, out, vals, args, kw, first)
+    if prim.vjps is not None:
+        xdots = [a.tangent if a.__class__ is Dual else None for a in args]
+        return Dual(out, prim.jvp(xdots, out, *vals, **kw) if kw else prim.jvp(xdots, out, *vals))
+    if partials is None:
+        return _masked(prim, out, vals, args, kw, first)
     shape = out.shape if out.__class__ is np.ndarray else np.shape(out)
+    consts = CONSTANT_PARTIALS.get(prim.name)
+    ydot, k = None, -1
+    for a in args:
+        k += 1
+        if a.__class__ is not Dual:
+            continue
+        t = a.tangent
+        if t.ndim - 1 != len(shape):
+            t = _align(t, vals[k], out)
+        if consts is None:
+            t = partials[k](NUMPY, out, *vals) * t
+        elif consts[k] != 1.0:
+            t = -t if consts[k] == -1.0 else consts[k] * t
+        ydot = t if ydot is None else ydot + t
+    if ydot.shape[1:] != shape:
+        ydot = np.broadcast_to(ydot, (first.tangent.shape[0],) + shape)
+    return Dual(out, ydot)
+
+
+def _masked(prim, out, vals, args, kw, first):
+    """``tangent`` with dependence masks, and rows without a gradient."""
+    n = first.tangent.shape[0]
+    shape = np.shape(out)
     full = (n,) + shape
     masked = first.mask is not None
     if prim.partials is None and prim.vjps is None:          # no gradient
@@ -112,13 +162,36 @@ def tangent(prim, out, vals, args, kw):
 
 
 def _binary(prim, reflected):
-    if reflected:
-        return lambda self, other: apply(prim, other, self)
-    return lambda self, other: apply(prim, self, other)
+    impl = prim.impl
+
+    def op(self, other):                    # apply() for two arguments, without packing them
+        x, y = (other, self) if reflected else (self, other)
+        xv = x.value if x.__class__ is Dual else x
+        yv = y.value if y.__class__ is Dual else y
+        return tangent(prim, impl(xv, yv), (xv, yv), (x, y), {})
+    return op
 
 
-Dual.install(_binary, lambda prim, x, kw: apply(prim, x, **(kw or {})))
-FORWARD = namespace("FORWARD", lambda prim: functools.partial(apply, prim))
+def _unary(prim, x, kw):
+    """apply() for one argument (the namespace's unary functions, ``-x``, ``x[i]``, ``x.T``)."""
+    xv = x.value if x.__class__ is Dual else x
+    if kw:
+        return tangent(prim, prim.impl(xv, **kw), (xv,), (x,), kw)
+    return tangent(prim, prim.impl(xv), (xv,), (x,), {})
+
+
+def _function(prim):
+    """The FORWARD namespace's function for one row."""
+    if prim.nargs == 1:
+        return lambda x, **kw: _unary(prim, x, kw)
+    if prim.nargs == 2:
+        op = _binary(prim, False)
+        return lambda x, y, **kw: apply(prim, x, y, **kw) if kw else op(x, y)
+    return functools.partial(apply, prim)
+
+
+Dual.install(_binary, _unary)
+FORWARD = namespace("FORWARD", _function)
 
 
 def chunk_size(params, chunk=CHUNK, limit=TANGENT_BYTES):

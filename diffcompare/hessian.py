@@ -64,39 +64,58 @@ def auto_step(scheme, x, dtype=np.float64):
 
 # --- autodiff: forward-over-reverse ---------------------------------------------------------
 
+def _dual_sweep(f, params, tangents):
+    """The tape of ``f`` at ``params``, replayed on dual numbers (``tangents``: name -> the
+    directions' tangent of that param, (m, *shape)), then swept in reverse over the duals:
+    ``(tape, cotangents)``, each input's cotangent a dual whose tangent is H times the
+    directions."""
+    tape = tracer.record(f, params)
+    seeds = {tape.inputs[name]: t for name, t in tangents.items()}
+    Dual, tangent = forward.Dual, forward.tangent
+    duals, entries = [], []
+    for i, (prim, links, args, out, kw) in enumerate(tape.entries):
+        if prim is None:
+            t = seeds.get(i)
+            v = out if t is None else Dual(out, t)        # other leaves are constants
+            duals.append(v)
+            entries.append((None, (), (), v, None))
+            continue
+        if len(links) == 1:
+            pos, p = links[0]
+            a = (duals[p],) if len(args) == 1 else args[:pos] + (duals[p],) + args[pos + 1:]
+        else:
+            a = list(args)
+            for pos, p in links:
+                a[pos] = duals[p]
+            a = tuple(a)
+        v = tangent(prim, out, args, a, kw or {})      # the recorded primal, its tangent
+        duals.append(v)
+        entries.append((prim, links, a, v, kw))
+    dual_tape = tracer.Tape()
+    dual_tape.entries, dual_tape.labels, dual_tape.inputs, dual_tape.output = \
+        entries, tape.labels, tape.inputs, tape.output
+    return tape, dual_tape.backward(xp=forward.FORWARD)
+
+
+def _working_dtype(params):
+    """float32 when every param is float32 (the sweep then stays in float32), else float64."""
+    kinds = {np.result_type(v) for v in params.values()}
+    return np.dtype(np.float32) if kinds == {np.dtype(np.float32)} else np.dtype(np.float64)
+
+
 def forward_over_reverse(f, params, directions, L=None):
     """``(value, grads, HV)``: the gradient and the Hessian times each row of ``directions``
     (an (m, n) array over the params' layout ``L``), by one reverse sweep on dual numbers."""
     L = Layout(params) if L is None else L
     m = directions.shape[0]
-    tape = tracer.record(f, params)
-    duals, entries = [], []
-    for i, (prim, links, args, out, kw) in enumerate(tape.entries):
-        if prim is None:
-            name = tape.labels[i]
-            if name in tape.inputs and tape.inputs[name] == i and name in L.names:
-                sl = L.slices[L.names.index(name)]
-                v = forward.Dual(out, directions[:, sl].reshape((m,) + np.shape(out)))
-            else:
-                v = out                                     # a constant leaf
-            duals.append(v)
-            entries.append((None, (), (), v, None))
-            continue
-        a = list(args)
-        for pos, p in links:
-            a[pos] = duals[p]
-        v = forward.tangent(prim, out, args, a, kw or {})      # the recorded primal, its tangent
-        duals.append(v)
-        entries.append((prim, links, tuple(a), v, kw))
-    dual_tape = tracer.Tape()
-    dual_tape.entries, dual_tape.labels, dual_tape.inputs, dual_tape.output = \
-        entries, tape.labels, tape.inputs, tape.output
-    bars = dual_tape.backward(xp=forward.FORWARD)
+    directions = np.asarray(directions, dtype=_working_dtype(params))
+    tape, bars = _dual_sweep(f, params, {name: directions[:, sl].reshape((m,) + shape)
+                                         for name, sl, shape in zip(L.names, L.slices, L.shapes)})
     grads, hv = {}, np.zeros((m, L.n))
     for name, sl in zip(L.names, L.slices):
         g = bars.get(tape.inputs[name], 0.0)
-        if isinstance(g, forward.Dual):
-            hv[:, sl] = np.reshape(g.tangent, (m, -1))
+        if g.__class__ is forward.Dual:
+            hv[:, sl] = g.tangent.reshape((m, -1))
             g = g.value
         grads[name] = g
     return tape.value, grads, hv
@@ -105,10 +124,19 @@ def forward_over_reverse(f, params, directions, L=None):
 def _autodiff(f, params, **options):
     _no_options("autodiff", options)
     L = Layout(params)
+    dtype = _working_dtype(params)
+    parts = list(zip(L.names, L.shapes, L.scalars))
 
     def hvp_call(params, v):
-        value, grads, hv = forward_over_reverse(f, params, L.flatten(v)[None], L)
-        return value, hv[0], {"tape_length": None}
+        # one direction, straight from v's arrays to the result's: no flat vectors
+        tape, bars = _dual_sweep(f, params, {name: np.asarray(v[name], dtype=dtype).reshape((1,) + shape)
+                                             for name, shape, _ in parts})
+        out = {}
+        for name, shape, scalar in parts:
+            g = bars.get(tape.inputs[name])
+            t = g.tangent if g.__class__ is forward.Dual else np.zeros((1,) + shape, dtype)
+            out[name] = float(t[0]) if scalar else t.reshape(shape)
+        return tape.value, out, {}
 
     def hess_call(params):
         H = np.zeros((L.n, L.n))
@@ -289,7 +317,8 @@ class HessianFn:
                 if not self.layout.same(v):
                     raise BadOptionError("v must have the params' names and shapes")
             _, out, stats = self._calls[0](params, v)
-            out = self.layout.unflatten(np.asarray(out, dtype=float), cast=False)
+            if out.__class__ is not dict:
+                out = self.layout.unflatten(np.asarray(out, dtype=float), cast=False)
         else:
             _, out, stats = self._calls[1](params)
         self.info["call_s"] = time.perf_counter() - t0
