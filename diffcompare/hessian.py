@@ -34,20 +34,22 @@ from .errors import BadOptionError, UnknownNameError
 from .params import Layout, check_params, scalar_output
 from .vocabulary import NUMPY
 
-__all__ = ["HESSIAN_METHODS", "hessian", "hvp", "HessianFn", "forward_over_reverse", "STEP_RULES"]
+__all__ = ["HESSIAN_METHODS", "hessian", "hvp", "HessianFn", "forward_over_reverse", "STEP_RULES",
+           "Differences", "auto_step"]
 
 HESSIAN_METHODS = ("autodiff", "symbolic", "central", "central-grad", "richardson", "richardson-grad",
                    "autograd")
 CHUNK = 64           # directions pushed through one forward-over-reverse sweep
 
-# scheme -> (truncation order p, round-off power q, constant of the optimum): the optimal step
-# with unit derivatives is (q * R / (p * C)) ** (1 / (p + q)) * u ** (1 / (p + q)); these are
-# that, worked out for each stencil below.
+# scheme -> (truncation order p, round-off power q, (c, p + q)): the optimal step with unit
+# derivatives and |f| = 1 is h* = (c u)^(1/(p+q)). The constants are the error model's
+# (``experiments/second_order_sweep``: the stencils' Taylor moments against RMS round-off),
+# the geometric mean of a diagonal entry's and an off-diagonal one's where they differ.
 STEP_RULES = {
-    "central": (2, 2, (48.0, 4)),            # (f(x+h) - 2 f + f(x-h)) / h^2: h* = (48 u)^(1/4)
-    "central-grad": (2, 1, (3.0, 3)),        # (g(x+h) - g(x-h)) / 2h:        h* = (3 u)^(1/3)
-    "richardson": (4, 2, (1.0, 6)),          # two levels of the above:        h* ~ u^(1/6)
-    "richardson-grad": (4, 1, (1.0, 5)),     #                                  h* ~ u^(1/5)
+    "central": (2, 2, (3.8, 4)),             # (f(x+h) - 2 f + f(x-h)) / h^2: diagonal 17, off 0.87
+    "central-grad": (2, 1, (1.7, 3)),        # (g(x+h) - g(x-h)) / 2h
+    "richardson": (4, 2, (850.0, 6)),        # (4 D(h/2) - D(h)) / 3 of the above: diagonal 7400, off 98
+    "richardson-grad": (4, 1, (260.0, 5)),
 }
 
 
@@ -150,35 +152,112 @@ def _autodiff(f, params, **options):
 
 # --- finite differences ---------------------------------------------------------------------
 
+class Differences:
+    """A finite-difference scheme for second derivatives of ``f`` around ``params``' layout:
+    ``entry(theta, i, j, h)`` one Hessian entry (what the V-curves sweep), ``hessian`` and
+    ``hvp`` all of them. Steps are *realised* per coordinate, ``h_k = (x_k + h) - x_k`` in the
+    params' dtype, so every point is a machine number and the quotient divides by the step
+    actually taken (the Richardson half step too)."""
+
+    def __init__(self, f, params, scheme):
+        self.scheme, self.L = scheme, Layout(params)
+        L = self.L
+        self.dtype = np.result_type(*[np.asarray(v).dtype for v in params.values()], np.float32)
+        self.richardson = scheme.startswith("richardson")
+        self.value_of = lambda theta: float(scalar_output(f(L.unflatten(theta), NUMPY)))
+        self.grad_of = None
+        if scheme.endswith("-grad"):
+            g = tracer.make(f, params)
+            self.grad_of = lambda theta: L.flatten(g(L.unflatten(theta))[1])
+
+    def steps(self, theta, h=None):
+        """``(hs, halves)``: the realised step of every coordinate, and of half of it."""
+        dt = self.dtype.type
+        hs = np.empty(len(theta))
+        halves = np.empty(len(theta))
+        for k, x in enumerate(theta):
+            step = auto_step(self.scheme, x, self.dtype) if h is None else float(h)
+            for out, s in ((hs, step), (halves, step / 2)):
+                out[k] = float((dt(x) + dt(s)) - dt(x))
+                if out[k] == 0.0:
+                    raise BadOptionError(f"step h={s:.3g} vanishes next to x={float(x):.6g} in "
+                                         f"{np.dtype(self.dtype).name} (x + h rounds back to x)")
+        return hs, halves
+
+    def entry(self, theta, i, j, hs, halves):
+        """``(H[i, j], evaluations)`` by this scheme."""
+        if self.grad_of is not None:
+            col, e = self._column(theta, j, hs[j], halves[j])
+            return col[i], e
+        d, e = _second_difference(self.value_of, theta, i, j, hs[i], hs[j])
+        if not self.richardson:
+            return d, e
+        d2, e2 = _second_difference(self.value_of, theta, i, j, halves[i], halves[j])
+        return (4.0 * d2 - d) / 3.0, e + e2
+
+    def _column(self, theta, j, h, half):
+        """H[:, j]: central differences of the gradient along coordinate j (Richardson:
+        extrapolated from h and h/2)."""
+        e_j = np.zeros(len(theta))
+        e_j[j] = 1.0
+        d, e = _grad_diff(self.grad_of, theta, e_j, h)
+        if not self.richardson:
+            return d, e
+        d2, e2 = _grad_diff(self.grad_of, theta, e_j, half)
+        return (4.0 * d2 - d) / 3.0, e + e2
+
+    def hessian(self, theta, h=None):
+        hs, halves = self.steps(theta, h)
+        n = len(theta)
+        H, evals = np.zeros((n, n)), 0
+        for j in range(n):
+            if self.grad_of is not None:
+                H[:, j], e = self._column(theta, j, hs[j], halves[j])
+                evals += e
+                continue
+            for i in range(j + 1):
+                H[i, j], e = self.entry(theta, i, j, hs, halves)
+                H[j, i] = H[i, j]
+                evals += e
+        return H, evals, float(np.median(hs))
+
+    def hvp(self, theta, v, h=None):
+        hs, _ = self.steps(theta, h)
+        scale = max(float(np.max(np.abs(v))), 1e-300)
+        hv = float(np.median(hs)) / scale
+        if self.grad_of is not None:
+            d, e = _grad_diff(self.grad_of, theta, v, hv)
+            if self.richardson:
+                d2, e2 = _grad_diff(self.grad_of, theta, v, hv / 2)
+                d, e = (4.0 * d2 - d) / 3.0, e + e2
+            return d, e, hv
+        n, out, evals = len(theta), np.zeros(len(theta)), 0
+        for i in range(n):                     # d/dx_i of the directional second difference
+            e_i = np.zeros(n)
+            e_i[i] = hs[i]
+            f = lambda a, b: self.value_of(theta + a * e_i + b * hv * v)
+            out[i] = (f(1, 1) - f(1, -1) - f(-1, 1) + f(-1, -1)) / (4.0 * hs[i] * hv)
+            evals += 4
+        return out, evals, hv
+
+
 def _fd(scheme):
     def make(f, params, h=None, **options):
         _no_options(scheme, options)
-        if h is not None and not (isinstance(h, (int, float)) and h > 0 and np.isfinite(h)):
+        if h is not None and not (isinstance(h, (int, float)) and not isinstance(h, bool) and h > 0
+                                  and np.isfinite(h)):
             raise BadOptionError(f"the step h must be a positive finite number, got {h!r}")
-        L = Layout(params)
-        dtype = np.result_type(*[np.asarray(v).dtype for v in params.values()], np.float32)
-        value_of = lambda theta: float(scalar_output(f(L.unflatten(theta), NUMPY)))
-        grad_of = None
-        if scheme.endswith("-grad"):
-            g = tracer.make(f, params)
-            grad_of = lambda theta: L.flatten(g(L.unflatten(theta))[1])
-
-        def step(theta):
-            if h is not None:
-                return np.full(L.n, float(h))
-            return np.array([auto_step(scheme, x, dtype) for x in theta])
+        fd = Differences(f, params, scheme)
 
         def hess_call(params):
-            theta = L.flatten(params)
-            hs = step(theta)
-            H, evals = _fd_hessian(scheme, value_of, grad_of, theta, hs)
-            return value_of(theta), H, {"evals": evals, "h": float(np.median(hs))}
+            theta = fd.L.flatten(params)
+            H, evals, hm = fd.hessian(theta, h)
+            return fd.value_of(theta), H, {"evals": evals, "h": hm}
 
         def hvp_call(params, v):
-            theta, vv = L.flatten(params), L.flatten(v)
-            hs = step(theta)
-            hv, evals = _fd_hvp(scheme, value_of, grad_of, theta, vv, hs)
-            return value_of(theta), hv, {"evals": evals, "h": float(np.median(hs))}
+            theta = fd.L.flatten(params)
+            hv, evals, hm = fd.hvp(theta, fd.L.flatten(v), h)
+            return fd.value_of(theta), hv, {"evals": evals, "h": hm}
         return hvp_call, hess_call
     return make
 
@@ -195,47 +274,9 @@ def _second_difference(value_of, theta, i, j, hi, hj):
     return (at(hi, hj) - at(hi, -hj) - at(-hi, hj) + at(-hi, -hj)) / (4.0 * hi * hj), 4
 
 
-def _fd_hessian(scheme, value_of, grad_of, theta, hs):
-    n = len(theta)
-    H, evals = np.zeros((n, n)), 0
-    richardson = scheme.startswith("richardson")
-    for j in range(n):
-        if grad_of is not None:
-            col, e = _grad_diff(grad_of, theta, np.eye(n)[j], hs[j], richardson)
-            H[:, j] = col
-            evals += e
-            continue
-        for i in range(j + 1):
-            d, e = _second_difference(value_of, theta, i, j, hs[i], hs[j])
-            if richardson:
-                d2, e2 = _second_difference(value_of, theta, i, j, hs[i] / 2, hs[j] / 2)
-                d, e = (4.0 * d2 - d) / 3.0, e + e2
-            H[i, j] = H[j, i] = d
-            evals += e
-    return H, evals
-
-
-def _grad_diff(grad_of, theta, v, h, richardson):
-    """(grad(theta + h v) - grad(theta - h v)) / 2h, extrapolated with h/2 if asked."""
-    d = (grad_of(theta + h * v) - grad_of(theta - h * v)) / (2.0 * h)
-    if not richardson:
-        return d, 2
-    d2 = (grad_of(theta + h / 2 * v) - grad_of(theta - h / 2 * v)) / h
-    return (4.0 * d2 - d) / 3.0, 4
-
-
-def _fd_hvp(scheme, value_of, grad_of, theta, v, hs):
-    scale = max(float(np.max(np.abs(v))), 1e-300)
-    h = float(np.median(hs)) / scale
-    if grad_of is not None:
-        return _grad_diff(grad_of, theta, v, h, scheme.startswith("richardson"))
-    n, out, evals = len(theta), np.zeros(len(theta)), 0
-    for i in range(n):                     # d/dx_i of the directional second difference
-        e_i = np.eye(n)[i] * hs[i]
-        f = lambda a, b: value_of(theta + a * e_i + b * h * v)
-        out[i] = (f(1, 1) - f(1, -1) - f(-1, 1) + f(-1, -1)) / (4.0 * hs[i] * h)
-        evals += 4
-    return out, evals
+def _grad_diff(grad_of, theta, v, h):
+    """(grad(theta + h v) - grad(theta - h v)) / 2h."""
+    return (grad_of(theta + h * v) - grad_of(theta - h * v)) / (2.0 * h), 2
 
 
 # --- the reference and symbolic -------------------------------------------------------------

@@ -135,3 +135,97 @@ def gradient(f, params, digits=DIGITS, max_nodes=MAX_NODES):
             worst = max(worst, label, key=_RANK.get)
         grads[name] = g
     return grads, worst
+
+
+# --- second derivatives ------------------------------------------------------------------------
+
+HESSIAN_LABEL = f"SymPy Hessian at {DIGITS} digits (mpmath)"
+MPMATH_HESSIAN_LABEL = f"mpmath.diff of the SymPy model at {DIGITS} digits"
+
+
+def _coordinate(params, k):
+    from .params import Layout
+    return Layout(params).locate(k)
+
+
+def _at(sp, params, coords):
+    """SymPy params with each flat coordinate ``k`` of ``coords`` (k -> expression) replaced."""
+    out = dict(sp)
+    for k, value in coords.items():
+        name, index = _coordinate(params, k)
+        out = _with_coord(out, name, index, value)
+    return out
+
+
+def mixed_partials(f, params, i, j, orders, digits=DIGITS, max_nodes=MAX_NODES):
+    """``({(a, b): d^(a+b) f / dx_i^a dx_j^b}, label)`` at the flat coordinates ``i`` and
+    ``j`` of the params' layout (``params.Layout``), at ``digits`` digits: the model runs on
+    SymPy numbers holding the params' exact binary values with ``x_i + s`` and ``x_j + t`` in
+    place, and ``sympy.diff`` in s and t is evaluated at 0 (for ``i == j`` every order is in
+    s: ask for ``(a, 0)``). What the second-order error model needs: ``(1, 1)`` is H_ij,
+    ``(1, 3)`` the truncation of central differences of the gradient, and so on."""
+    import mpmath
+    import sympy
+
+    from .namespaces import SYMPY
+    g = _hi_model(f)
+    sp = _sym_params(params, digits + 10)
+    s, t = sympy.Symbol("s", real=True), sympy.Symbol("t", real=True)
+    x_i, x_j = (_sym_value(sp, params, k) for k in (i, j))
+    coords = {i: x_i + s} if i == j else {i: x_i + s, j: x_j + t}
+    expr = g(_at(sp, params, coords), SYMPY)
+    if _small(expr, max_nodes):
+        out, cache = {}, {}
+        for a, b in sorted(orders):
+            d = cache.get((a, 0))
+            if d is None:
+                d = cache[(a, 0)] = sympy.diff(expr, s, a) if a else expr
+            if b:
+                d = sympy.diff(d, t, b)
+            out[(a, b)] = float(sympy.N(d.subs({s: 0, t: 0}), digits))
+        return out, HESSIAN_LABEL
+
+    def hi(ss, tt=0):
+        coords = {i: x_i + sympy.Float(ss, precision=mpmath.mp.prec)}
+        if i != j:
+            coords[j] = x_j + sympy.Float(tt, precision=mpmath.mp.prec)
+        return mpmath.mpf(sympy.N(g(_at(sp, params, coords), SYMPY), mpmath.mp.dps)._mpf_)
+    with mpmath.workdps(digits):
+        if i == j:
+            return {(a, b): float(mpmath.diff(hi, 0, a)) for a, b in orders}, MPMATH_HESSIAN_LABEL
+        return {(a, b): float(mpmath.diff(hi, (0, 0), (a, b))) for a, b in orders}, MPMATH_HESSIAN_LABEL
+
+
+def _sym_value(sp, params, k):
+    name, index = _coordinate(params, k)
+    v = sp[name]
+    return v[index] if isinstance(v, np.ndarray) else v
+
+
+def hessian(f, params, digits=DIGITS, max_nodes=MAX_NODES):
+    """``(H, label)``: the (n, n) Hessian over the params' layout at ``digits`` digits, by
+    SymPy from the model run with every coordinate ``x_k + t_k`` (the upper triangle,
+    ``sympy.diff`` twice, evaluated at t = 0); an entry whose expression is too big goes to
+    ``mixed_partials`` (mpmath), and ``label`` names the weakest reference any entry needed."""
+    import sympy
+
+    from .namespaces import SYMPY
+    from .params import Layout
+    n = Layout(params).n
+    g = _hi_model(f)
+    sp = _sym_params(params, digits + 10)
+    ts = sympy.symbols(f"t0:{n}", real=True)
+    expr = g(_at(sp, params, {k: _sym_value(sp, params, k) + ts[k] for k in range(n)}), SYMPY)
+    zero = dict.fromkeys(ts, 0)
+    H, label = np.empty((n, n)), HESSIAN_LABEL
+    small = _small(expr, max_nodes)
+    for i in range(n):
+        di = sympy.diff(expr, ts[i]) if small else None
+        for j in range(i, n):
+            if small:
+                H[i, j] = float(sympy.N(sympy.diff(di, ts[j]).subs(zero), digits))
+            else:
+                d, label = mixed_partials(f, params, i, j, [(2, 0) if i == j else (1, 1)], digits, max_nodes)
+                H[i, j] = next(iter(d.values()))
+            H[j, i] = H[i, j]
+    return H, label
