@@ -299,9 +299,15 @@ def record(f, params, data=None):
     paused = gc.isenabled()
     gc.disable()
     try:
-        boxes = {k: tape.leaf(v, k) for k, v in params.items()}
-        extra = {k: tape.leaf(v, k) for k, v in data.items()} if data else {}
-        out = f(boxes, TRACER, **extra)
+        inputs = dict(params, **data) if data else params
+        tape.entries = [(None, (), (), v, None) for v in inputs.values()]      # the leaves, at once
+        tape.inputs = {k: i for i, k in enumerate(inputs)}
+        tape.labels = {i: k for k, i in tape.inputs.items()}
+        boxes = {k: Box(v, tape, i) for i, (k, v) in enumerate(inputs.items())}
+        if data:
+            out = f({k: boxes[k] for k in params}, TRACER, **{k: boxes[k] for k in data})
+        else:
+            out = f(boxes, TRACER)
     finally:
         if paused:
             gc.enable()
@@ -324,8 +330,8 @@ def gradient(f, params):
     tape = record(f, params)
     bars = tape.backward()
     grads = {}
-    for name, v in params.items():
-        g = bars.get(tape.inputs[name])
+    for i, (name, v) in enumerate(params.items()):        # the leaves are the first entries
+        g = bars.get(i)
         if g is None:
             g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
         elif g.__class__ is not float and v.__class__ is float:
