@@ -75,11 +75,16 @@ class Tape:
     def value(self):
         return self.entries[self.output][3]
 
-    def backward(self, root=None, seed=1.0, keep=False, xp=NUMPY):
+    def backward(self, root=None, seed=None, keep=False, xp=NUMPY):
         """Cotangents of the inputs (or of every node, with ``keep``), by one reversed sweep.
         The partials are evaluated in namespace ``xp`` (SYMPY on a tape recorded over SymPy
-        values builds the derivative as an expression DAG)."""
+        values builds the derivative as an expression DAG). The seed is 1 in the output's own
+        float type, so a float32 model's cotangents stay float32."""
         root = self.output if root is None else root
+        if seed is None:
+            out = self.entries[root][3]
+            seed = out.dtype.type(1) if isinstance(out, (np.floating, np.ndarray)) and out.dtype.kind == "f" \
+                and out.dtype != np.float64 else 1.0
         # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
         # numbers; SymPy keeps the table's literal form.
         consts = {} if getattr(xp, "__name__", "") == "SYMPY" else CONSTANT_PARTIALS
