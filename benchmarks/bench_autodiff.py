@@ -41,8 +41,10 @@ from diffcompare import models, tracer  # noqa: E402
 from diffcompare.compare import rel_error  # noqa: E402
 
 try:  # noqa: E402
+    from benchmarks import jax_peer
     from benchmarks.handwritten import for_model
 except ImportError:  # run from inside benchmarks/
+    import jax_peer
     from handwritten import for_model
 
 
@@ -98,22 +100,20 @@ def _backend(model, params):
     return lambda p: call(p)
 
 
-def _jax(model):
-    """jax.jit of the same model through the autograd-like namespace, or None without JAX."""
-    try:
-        import jax  # noqa: F401
-    except ImportError:
-        return None
-    raise NotImplementedError("JAX is installed but no JAX namespace is wired here yet")
+JAX_COMPILE = {}          # workload -> jax.jit's compile time (its first call), seconds
 
 
 def _contenders(model, p, hand):
     ours, comp, ag = dc.grad(model), dc.grad(model, "autodiff-compiled"), dc.grad(model, "autograd")
+    fns = {"hand": hand, "ours": ours, "ours_backend": _backend(model, p), "compiled": comp, "autograd": ag}
+    if jax_peer.available():
+        fns["jax.jit"], JAX_COMPILE[model.name] = jax_peer.jitted(model, p)
     ref = hand(p)[1]
-    for what, fn in (("ours", ours), ("compiled", comp), ("autograd", ag)):
-        _check(fn(p), ref, f"{model.name}: {what} vs hand-written")
-    comp(p)
-    return {"hand": hand, "ours": ours, "ours_backend": _backend(model, p), "compiled": comp, "autograd": ag}
+    for what, fn in fns.items():
+        if what not in ("hand", "ours_backend"):
+            out = fn(p)
+            _check(out[1] if isinstance(out, tuple) else out, ref, f"{model.name}: {what} vs hand-written")
+    return fns
 
 
 def w1(rounds, min_time, clock):
@@ -186,7 +186,8 @@ def run(quick=False, clock_name="cpu"):
                  "eager <= 1.15x, compiled <= 1.05x hand", clock),
         ]
         out["depth_and_codegen"] = depth_and_codegen(rounds, min_time, clock)
-        out["jax"] = "not installed: jax.jit not measured" if _jax(None) is None else "installed"
+        out["jax"] = ("not installed: jax.jit not measured" if not jax_peer.available() else
+                      "jax.jit compile (first call): " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in JAX_COMPILE.items()))
     finally:
         if limiter is not None:
             limiter.unregister() if hasattr(limiter, "unregister") else None
@@ -200,7 +201,8 @@ def table(out):
              "",
              f"W1 {r1['what']} (tape {r1['tape_length']} ops)   target {r1['target']}",
              f"   us/op  hand {u['hand']:.3f}   compiled {u['compiled']:.3f} ({q1['compiled']:.2f}x hand)   "
-             f"ours {u['ours']:.2f} (backend {u['ours_backend']:.2f})   autograd {u['autograd']:.2f}",
+             f"ours {u['ours']:.2f} (backend {u['ours_backend']:.2f})   autograd {u['autograd']:.2f}"
+             + (f"   jax.jit {u['jax.jit']:.3f} ({q1['jax.jit']:.2f}x hand)" if "jax.jit" in u else ""),
              f"   ours (eager) is {r1['speedup_vs_autograd']:.1f}x faster than autograd"]
     for r in (r2, r3):
         s, q = r["seconds"], r["ratio_to_hand"]
@@ -210,6 +212,8 @@ def table(out):
                   f"   compiled     {s['compiled'] * 1e6:9.1f} us   {q['compiled']:.2f}x hand",
                   f"   ours (eager) {s['ours'] * 1e6:9.1f} us   {q['ours']:.2f}x hand   (backend {q['ours_backend']:.2f}x)",
                   f"   autograd     {s['autograd'] * 1e6:9.1f} us   {q['autograd']:.2f}x hand"]
+        if "jax.jit" in s:
+            lines.append(f"   jax.jit      {s['jax.jit'] * 1e6:9.1f} us   {q['jax.jit']:.2f}x hand")
     d = out["depth_and_codegen"]
     lines += ["",
               f"D  eager us/op: depth 10 {d['us_per_op_depth_10']:.2f}, depth 10,000 {d['us_per_op_depth_10000']:.2f} "

@@ -5,6 +5,7 @@ compared on accuracy, speed and stability.
 (and the symbolic method) import them on first use."""
 from . import models
 from .api import EXACT_METHODS, FD_METHODS, METHODS, GradFn, evaluate, grad, value_and_grad
+from .compare import compare
 from .errors import DiffcompareError
 from .forward import FORWARD, jvp
 from .gradcheck import gradcheck
@@ -14,7 +15,7 @@ from .vocabulary import NUMPY
 
 __version__ = "0.1.0"
 __all__ = ["gradcheck", "METHODS", "EXACT_METHODS", "FD_METHODS", "grad", "value_and_grad", "trace",
-           "hessian", "hvp", "HESSIAN_METHODS",
+           "hessian", "hvp", "HESSIAN_METHODS", "compare",
            "evaluate", "jvp", "GradFn", "DiffcompareError", "models", "NUMPY", "SYMPY", "TRACER",
            "FORWARD", "AUTOGRAD"]
 

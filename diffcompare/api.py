@@ -121,9 +121,10 @@ class GradFn:
         value = float(np.real(value))
         if value - value != 0.0:                     # nan or inf: was a param to blame?
             check_params(params)
-        grads = like(grads, params)
-        if getattr(self._call, "validated", False):
+        if getattr(self._call, "validated", False):   # shapes its own results: later calls go direct
             self._fast = _guard(self._call)
+        else:
+            grads = like(grads, params)
         return (value, grads) if self.with_value else grads
 
 

@@ -75,11 +75,16 @@ class Tape:
     def value(self):
         return self.entries[self.output][3]
 
-    def backward(self, root=None, seed=1.0, keep=False, xp=NUMPY):
+    def backward(self, root=None, seed=None, keep=False, xp=NUMPY):
         """Cotangents of the inputs (or of every node, with ``keep``), by one reversed sweep.
         The partials are evaluated in namespace ``xp`` (SYMPY on a tape recorded over SymPy
-        values builds the derivative as an expression DAG)."""
+        values builds the derivative as an expression DAG). The seed is 1 in the output's own
+        float type, so a float32 model's cotangents stay float32."""
         root = self.output if root is None else root
+        if seed is None:
+            out = self.entries[root][3]
+            seed = out.dtype.type(1) if isinstance(out, (np.floating, np.ndarray)) and out.dtype.kind == "f" \
+                and out.dtype != np.float64 else 1.0
         # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
         # numbers; SymPy keeps the table's literal form.
         consts = {} if getattr(xp, "__name__", "") == "SYMPY" else CONSTANT_PARTIALS
@@ -299,9 +304,15 @@ def record(f, params, data=None):
     paused = gc.isenabled()
     gc.disable()
     try:
-        boxes = {k: tape.leaf(v, k) for k, v in params.items()}
-        extra = {k: tape.leaf(v, k) for k, v in data.items()} if data else {}
-        out = f(boxes, TRACER, **extra)
+        inputs = dict(params, **data) if data else params
+        tape.entries = [(None, (), (), v, None) for v in inputs.values()]      # the leaves, at once
+        tape.inputs = {k: i for i, k in enumerate(inputs)}
+        tape.labels = {i: k for k, i in tape.inputs.items()}
+        boxes = {k: Box(v, tape, i) for i, (k, v) in enumerate(inputs.items())}
+        if data:
+            out = f({k: boxes[k] for k in params}, TRACER, **{k: boxes[k] for k in data})
+        else:
+            out = f(boxes, TRACER)
     finally:
         if paused:
             gc.enable()
@@ -324,8 +335,8 @@ def gradient(f, params):
     tape = record(f, params)
     bars = tape.backward()
     grads = {}
-    for name, v in params.items():
-        g = bars.get(tape.inputs[name])
+    for i, (name, v) in enumerate(params.items()):        # the leaves are the first entries
+        g = bars.get(i)
         if g is None:
             g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
         elif g.__class__ is not float and v.__class__ is float:

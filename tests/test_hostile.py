@@ -3,9 +3,11 @@ careless user, a hostile string and a crashing machine get a typed one-line erro
 answer in the right entry, or a refusal that names its estimate -- never a raw traceback,
 a silently wrong number, a lost file or a process left behind."""
 import json
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -27,7 +29,79 @@ def _one_line_exit_2(r):
     return r.stderr
 
 
+# --- 1. a report never deletes a file it did not write -------------------------------------
+
+def test_finding_1_report_refuses_a_folder_with_a_stranger_records_json(tmp_path):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "records.json").write_text('{"mine": 1}')
+    (proj / "analysis.py").write_text("x = 1\n")
+    err = _one_line_exit_2(_cli("report", "--quick", "--only", "summary", "--out", str(proj)))
+    assert "refusing to replace" in err
+    assert sorted(p.name for p in proj.iterdir()) == ["analysis.py", "records.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["proj"]                # no .old-* / .new-*
+
+
+# --- 2. no process outlives its command --------------------------------------------------------
+
+def _descendants(pid):
+    out, todo = set(), [pid]
+    while todo:
+        kids = subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True, text=True).stdout.split()
+        out.update(map(int, kids))
+        todo += map(int, kids)
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("argv", [["explain", "log(1+exp(w2*log(1+exp(w1*x+b1))+b2))", "--wrt", "w1", "--at",
+                                   "w1=0.5,x=2,b1=0.1,w2=0.3,b2=0.2", "--budget", "30"],
+                                  ["swell", "--model", "logistic_map", "--max-depth", "40", "--budget", "30"]])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_finding_2_killing_a_command_leaves_no_worker(argv, sig, tmp_path):
+    p = subprocess.Popen([sys.executable, "-m", "diffcompare", *argv], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    family, deadline = set(), time.monotonic() + 30
+    while not family and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.1)
+        family = _descendants(p.pid)
+    assert family, "the command started no worker to kill"
+    time.sleep(0.3)
+    family |= _descendants(p.pid)
+    p.send_signal(sig)
+    p.wait(timeout=30)
+    deadline = time.monotonic() + 2.0                  # no process outlives it by more than 2 s
+    while any(_alive(q) for q in family) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [q for q in family if _alive(q)]
+
+
 # --- 3. unbounded work estimates its cost and refuses, naming the option -------------------
+
+def test_finding_3_swell_at_depth_100000_is_refused_with_its_estimate():
+    err = _one_line_exit_2(_cli("swell", "--max-depth", "100000"))
+    assert "estimated at" in err and "--max-cost" in err and "--max-memory" in err
+
+
+def test_finding_3_a_billion_epochs_are_refused_before_they_run():
+    r = _cli("train", "--model", "perceptron", "--data", "lecture", "--epochs", "1000000000")
+    err = r.stderr.strip().splitlines()[-1]            # after the progress lines stderr gets off a terminal
+    assert r.returncode == 2 and "Traceback" not in r.stderr and err.startswith("diffcompare: error:")
+    assert "would take about" in err and "--max-seconds" in err
+
+
+def test_finding_3_central_differences_at_a_million_params_are_refused():
+    f = lambda p, xp: xp.sum(p["w"] * p["w"])
+    with pytest.raises(IntractableError, match="budget=SECONDS"):
+        dc.grad(f, "central")({"w": np.ones(1_000_000)})
+
 
 def test_finding_3_forward_mode_at_a_million_params_is_refused_not_a_memory_error():
     f = lambda p, xp: xp.sum(p["w"] * p["w"])
@@ -69,6 +143,53 @@ def test_finding_6_activation_derivatives_keep_their_digits(method, fn, x, true)
     gc = dc.grad(lambda p, xp: getattr(xp, fn)(p["x"]), method)
     gc({"x": 0.5})
     assert gc({"x": x})["x"] == pytest.approx(true, rel=1e-14)       # the compiled program too
+
+
+# --- 7. finite differences in a precision that resolves the step; models cannot touch params ---
+
+def test_finding_7_float16_params_are_differenced_where_the_step_resolves():
+    f = lambda p, xp: xp.sum(p["w"] * np.array([1.0, -2.0, 4.0]))
+    g = dc.grad(f, "central")({"w": np.full(3, 0.5, dtype=np.float16)})["w"]
+    assert np.allclose(np.asarray(g, float), [1.0, -2.0, 4.0], rtol=1e-3)
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "richardson", "complex-step", "autodiff", "autodiff-forward"])
+def test_finding_7_a_model_that_mutates_its_params_never_touches_the_callers(method):
+    w = np.array([1.0, 2.0])
+    params = {"w": w, "b": 0.5}
+
+    def mutating(p, xp):
+        out = xp.sum(p["w"] * p["w"]) + p["b"]
+        if isinstance(p["w"], np.ndarray) and p["w"].dtype.kind == "f":
+            p["w"][0] = 99.0                       # writes into what it was handed
+        p["b"] = 100.0                             # rebinds a key of the dict it was handed
+        return out
+    dc.grad(mutating, method)(params)
+    assert params["b"] == 0.5 and w.tolist() == [1.0, 2.0] and params["w"] is w
+
+
+@pytest.mark.parametrize("f, at", [(lambda p, xp: p["w"] ** 0.5, {"w": -1.0}),
+                                   (lambda p, xp: xp.abs(p["w"]), {"w": 1.0})])
+def test_finding_7_the_complex_step_refuses_where_it_is_not_valid(f, at):
+    with pytest.raises(DiffcompareError):
+        dc.grad(f, "complex-step")(at)
+
+
+# --- 8. the symbolic method answers IEEE, never a raw exception ----------------------------------
+
+@pytest.mark.parametrize("f, at, want", [(lambda p, xp: xp.log(p["x"]), 0.0, np.inf),
+                                         (lambda p, xp: 1.0 / p["x"], 0.0, -np.inf),
+                                         (lambda p, xp: 10.0 ** p["x"], 400.0, np.inf)])
+def test_finding_8_symbolic_at_a_singularity_answers_like_the_others(f, at, want):
+    with np.errstate(all="ignore"):
+        g = dc.grad(f, "symbolic")({"x": at})["x"]
+        a = dc.grad(f, "autodiff")({"x": at})["x"]
+    assert g == want and a == want
+
+
+def test_finding_8_explain_log_at_zero_is_a_result_not_a_traceback():
+    r = _cli("explain", "log(x)", "--at", "x=0")
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "value = -inf" in r.stdout
 
 
 # --- 9. every bad input a typed, one-line error ----------------------------------------------
