@@ -96,7 +96,10 @@ def _dual_sweep(f, params, tangents):
     dual_tape = tracer.Tape()
     dual_tape.entries, dual_tape.labels, dual_tape.inputs, dual_tape.output = \
         entries, tape.labels, tape.inputs, tape.output
-    return tape, dual_tape.backward(xp=forward.FORWARD)
+    # seeded with 1 in the output's own type, as the plain sweep is: a float32 model stays float32
+    value = tape.value
+    seed = value.dtype.type(1) if isinstance(value, np.floating) and value.dtype == np.float32 else 1.0
+    return tape, dual_tape.backward(seed=seed, xp=forward.FORWARD)
 
 
 def _working_dtype(params):

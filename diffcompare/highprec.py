@@ -17,7 +17,10 @@ How, per coordinate ``params[wrt][index]``:
    label says so, so no figure claims a reference it did not use.
 
 ``derivatives`` -> ``({order: value}, label)`` for one coordinate;
-``gradient`` -> ``(grads shaped like params, label)`` for all of them.
+``gradient`` -> ``(grads shaped like params, label)`` for all of them;
+``hessian`` -> ``(H, label)``, the (n, n) Hessian over ``params.Layout``; ``mixed_partials``
+-> ``({(a, b): value}, label)`` for two coordinates (what the second-order error model reads);
+``along`` -> f and its slope at points moved along one coordinate.
 
     >>> from diffcompare import models
     >>> m = models.get("softplus")
@@ -31,7 +34,8 @@ import numpy as np
 
 from .errors import DiffcompareError
 
-__all__ = ["derivatives", "gradient", "DIGITS", "SYMPY_LABEL", "MPMATH_LABEL", "AUTODIFF_LABEL"]
+__all__ = ["derivatives", "gradient", "DIGITS", "SYMPY_LABEL", "MPMATH_LABEL", "AUTODIFF_LABEL",
+           "hessian", "mixed_partials", "along", "HESSIAN_LABEL", "MPMATH_HESSIAN_LABEL"]
 
 DIGITS = 50
 SYMPY_LABEL = f"SymPy derivative at {DIGITS} digits (mpmath)"
@@ -175,14 +179,17 @@ def mixed_partials(f, params, i, j, orders, digits=DIGITS, max_nodes=MAX_NODES):
     coords = {i: x_i + s} if i == j else {i: x_i + s, j: x_j + t}
     expr = g(_at(sp, params, coords), SYMPY)
     if _small(expr, max_nodes):
-        out, cache = {}, {}
+        # one derivative at a time, each built on the last (a derivative of order 6 from
+        # scratch per order, or subs() of it, costs seconds where this costs a tenth)
+        known, out = {(0, 0): expr}, {}
         for a, b in sorted(orders):
-            d = cache.get((a, 0))
-            if d is None:
-                d = cache[(a, 0)] = sympy.diff(expr, s, a) if a else expr
-            if b:
-                d = sympy.diff(d, t, b)
-            out[(a, b)] = float(sympy.N(d.subs({s: 0, t: 0}), digits))
+            for k in range(1, a + 1):
+                if (k, 0) not in known:
+                    known[(k, 0)] = sympy.diff(known[(k - 1, 0)], s)
+            for k in range(1, b + 1):
+                if (a, k) not in known:
+                    known[(a, k)] = sympy.diff(known[(a, k - 1)], t)
+            out[(a, b)] = float(sympy.N(known[(a, b)].xreplace({s: 0, t: 0}), digits))
         return out, HESSIAN_LABEL
 
     def hi(ss, tt=0):
@@ -194,6 +201,25 @@ def mixed_partials(f, params, i, j, orders, digits=DIGITS, max_nodes=MAX_NODES):
         if i == j:
             return {(a, b): float(mpmath.diff(hi, 0, a)) for a, b in orders}, MPMATH_HESSIAN_LABEL
         return {(a, b): float(mpmath.diff(hi, (0, 0), (a, b))) for a, b in orders}, MPMATH_HESSIAN_LABEL
+
+
+def along(f, params, i, shifts, digits=DIGITS):
+    """``[(f, df/dx_i)]`` at ``x_i + shift`` for each (exactly representable) shift, at
+    ``digits`` digits: the reference a measured evaluation noise of f or of the gradient's
+    entry i is taken against."""
+    import sympy
+
+    from .namespaces import SYMPY
+    g = _hi_model(f)
+    sp = _sym_params(params, digits + 10)
+    s = sympy.Symbol("s", real=True)
+    expr = g(_at(sp, params, {i: _sym_value(sp, params, i) + s}), SYMPY)
+    d1 = sympy.diff(expr, s)
+    out = []
+    for dx in shifts:
+        at = {s: sympy.Float(float(dx), digits + 10)}
+        out.append((float(sympy.N(expr.xreplace(at), digits)), float(sympy.N(d1.xreplace(at), digits))))
+    return out
 
 
 def _sym_value(sp, params, k):
@@ -223,7 +249,7 @@ def hessian(f, params, digits=DIGITS, max_nodes=MAX_NODES):
         di = sympy.diff(expr, ts[i]) if small else None
         for j in range(i, n):
             if small:
-                H[i, j] = float(sympy.N(sympy.diff(di, ts[j]).subs(zero), digits))
+                H[i, j] = float(sympy.N(sympy.diff(di, ts[j]).xreplace(zero), digits))
             else:
                 d, label = mixed_partials(f, params, i, j, [(2, 0) if i == j else (1, 1)], digits, max_nodes)
                 H[i, j] = next(iter(d.values()))

@@ -6,7 +6,7 @@ import sympy
 
 import diffcompare as dc
 from diffcompare import models
-from diffcompare.hessian import auto_step, forward_over_reverse
+from diffcompare.hessian import Differences, auto_step, forward_over_reverse
 from diffcompare.params import Layout
 
 SMOOTH = ("softplus", "neuron", "softplus_chain", "mlp4", "logistic_map", "perceptron2")
@@ -75,8 +75,9 @@ def test_second_differences_lose_half_the_digits_and_gradient_differences_a_thir
 
 def test_steps_follow_the_error_model():
     u = np.finfo(float).eps / 2
-    assert auto_step("central", 1.0) == pytest.approx((48 * u) ** 0.25, rel=1.0)
-    assert auto_step("central-grad", 1.0) == pytest.approx((3 * u) ** (1 / 3), rel=1.0)
+    assert auto_step("central", 1.0) == pytest.approx((3.8 * u) ** 0.25, rel=1.0)
+    assert auto_step("central-grad", 1.0) == pytest.approx((1.7 * u) ** (1 / 3), rel=1.0)
+    assert auto_step("richardson", 1.0) == pytest.approx((850 * u) ** (1 / 6), rel=1.0)
     assert auto_step("central", 1.0, np.float32) > 100 * auto_step("central", 1.0)
     assert auto_step("central", 1000.0) == pytest.approx(1000 * auto_step("central", 1.0), rel=1.0)
 
@@ -99,3 +100,28 @@ def test_bad_input_is_typed():
         dc.hvp(m)(m.params)
     with pytest.raises(dc.DiffcompareError, match="positive finite"):
         dc.hessian(m, "central", h=-1.0)(m.params)
+
+
+def test_float32_params_keep_the_hessian_in_float32():
+    m = models.get("mlp", sizes=(3, 4, 1), batch=5, dtype=np.float32)
+    p = m.params
+    L = Layout(p)
+    H = dc.hessian(m)(p)
+    assert np.all(H.astype(np.float32).astype(np.float64) == H)          # float32 numbers
+    H64 = dc.hessian(m, "autograd")({k: v.astype(np.float64) for k, v in p.items()})
+    err = _rel(H, H64)
+    assert 1e-9 < err < 1e-4                                             # float32's round-off, not float64's
+    v = L.unflatten(np.ones(L.n, np.float32))
+    hv = dc.hvp(m)(p, v)
+    assert all(hv[k].dtype == np.float32 for k in p)
+    assert _rel(L.flatten(hv), H.astype(np.float64) @ np.ones(L.n)) < 1e-5
+
+
+def test_explicit_steps_are_realised_and_a_vanishing_one_refused():
+    m = models.get("softplus")
+    hs, halves = Differences(m, m.params, "central").steps(np.array([0.5, 0.1]), 1e-5)
+    assert list(hs) == [(0.5 + 1e-5) - 0.5, (0.1 + 1e-5) - 0.1] and hs[0] != 1e-5   # the steps actually taken
+    assert list(halves) == [(0.5 + 5e-6) - 0.5, (0.1 + 5e-6) - 0.1]
+    p32 = {k: np.float32(v) for k, v in m.params.items()}
+    with pytest.raises(dc.DiffcompareError, match="vanishes"):
+        dc.hessian(m, "central", h=1e-12)(p32)
