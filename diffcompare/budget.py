@@ -159,8 +159,10 @@ def _child(write_fd, fn, args, kwargs, cpu, memory, deep, parent):
         try:
             data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:                        # an unpicklable result or exception
-            data = pickle.dumps(("error", WorkerError(f"the result could not be sent back: "
-                                                      f"{type(e).__name__}: {e}")))
+            kind, value = outcome
+            what = (f"{type(value).__name__}: {value}" if kind == "error"   # the child's own error, as text
+                    else f"the result could not be sent back: {type(e).__name__}: {e}")
+            data = pickle.dumps(("error", WorkerError(what)))
         view = memoryview(data)
         while view:
             n = os.write(write_fd, view)

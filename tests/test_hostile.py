@@ -255,3 +255,12 @@ def test_finding_9_check_with_bad_user_input(user_dir, argv, says):
 def test_finding_10_check_help_says_module_is_imported_and_cwd_is_on_the_path():
     out = " ".join(_cli("check", "--help").stdout.split())
     assert "MODULE is imported (its top-level code runs)" in out and "sys.path" in out
+
+
+def test_finding_9_symbolic_on_a_model_that_branches_on_a_parameter_says_so():
+    def f(p, xp):
+        z = p["w"] * 2.0
+        return z * z if z > 0 else -z
+    with pytest.raises(DiffcompareError, match="branches on a parameter"):
+        dc.grad(f, "symbolic")({"w": 0.5})
+    assert dc.grad(f, "autodiff")({"w": 0.5}) == {"w": 4.0}

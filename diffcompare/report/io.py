@@ -205,9 +205,9 @@ def check_writable(out):
     out = _target(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(out.parent):
+        with _locked(out.parent):       # read under the lock: a writer mid-swap is not seen half done
             _recover(out)
-        _check_replaceable(out)
+            _check_replaceable(out)
         probe = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-{os.getpid()}-", dir=out.parent))
         probe.rmdir()
     except OSError as e:

@@ -97,8 +97,13 @@ def run_setup(fn, f, *args, budget, what):
     ``SymbolicSetupError`` naming the model, never a raw traceback."""
     try:
         return runner.run(fn, f, *args, cpu=budget, what=what, deep=True)
-    except DiffcompareError:
-        raise
+    except DiffcompareError as e:
+        if "truth value of Relational" not in str(e):
+            raise
+        raise SymbolicSetupError(
+            f"symbolic setup of {getattr(f, 'name', 'the model')} failed: the model branches on a parameter "
+            "(a Python if or comparison on a value that depends on params), and a symbol has no truth value; "
+            "write the branch with xp.maximum / xp.step, or use autodiff") from None
     except Exception as e:       # a rule that does not run on SymPy values, say
         first = str(e).splitlines()[0][:200] if str(e) else ""
         raise SymbolicSetupError(f"symbolic setup of {getattr(f, 'name', 'the model')} failed: "
