@@ -11,6 +11,8 @@ from .. import numerical as nm
 from ..errors import BadOptionError, UnknownNameError
 from ._common import add_model_arguments, model_from_args
 
+SECOND_SCHEMES = ("central", "central-grad", "richardson", "richardson-grad")   # hessian's difference schemes
+
 HELP = "sweep finite-difference step sizes on one parameter: error vs h with the error model (V-curve)"
 
 
@@ -18,11 +20,16 @@ def add_arguments(p):
     add_model_arguments(p)
     p.add_argument("--wrt", default=None, help="parameter to differentiate (default: the first)")
     p.add_argument("--index", default="", help="entry of an array parameter, e.g. 0,1")
-    p.add_argument("--scheme", default=",".join(nm.SCHEMES),
-                   help=f"comma-separated schemes (default: all of {', '.join(nm.SCHEMES)})")
+    p.add_argument("--order", type=int, default=1, choices=(1, 2),
+                   help="2: the Hessian entry d2f / d(wrt) d(wrt2) by the second-derivative schemes")
+    p.add_argument("--wrt2", default=None, help="--order 2: the second parameter (default: --wrt)")
+    p.add_argument("--index2", default=None, help="--order 2: its entry (default: --index)")
+    p.add_argument("--scheme", default=None,
+                   help=f"comma-separated schemes (default: all of {', '.join(nm.SCHEMES)}; --order 2: "
+                        f"{', '.join(SECOND_SCHEMES)})")
     p.add_argument("--dtype", default="float64", choices=("float64", "float32"))
-    p.add_argument("--hmax", type=float, default=1e-1)
-    p.add_argument("--hmin", type=float, default=1e-16)
+    p.add_argument("--hmax", type=float, default=None, help="largest step (default 1e-1; --order 2: 1)")
+    p.add_argument("--hmin", type=float, default=None, help="smallest step (default 1e-16; --order 2: 1e-12)")
     p.add_argument("--per-decade", type=int, default=4, help="steps per decade")
     p.add_argument("--json", action="store_true", help="print the records as JSON")
     p.add_argument("--out", default=".", help="directory for the V-curve PNG (default: .)")
@@ -31,28 +38,35 @@ def add_arguments(p):
 
 def _parse(args):
     from ..stepsweep import default_hs
-    schemes = [s.strip() for s in args.scheme.split(",") if s.strip()]
+    known = SECOND_SCHEMES if args.order == 2 else nm.SCHEMES
+    schemes = [s.strip() for s in (args.scheme or ",".join(known)).split(",") if s.strip()]
     for s in schemes:
-        if s not in nm.SCHEMES:
-            raise UnknownNameError(f"unknown scheme {s!r}; known: {', '.join(nm.SCHEMES)}")
+        if s not in known:
+            raise UnknownNameError(f"unknown scheme {s!r}; known: {', '.join(known)}")
     if args.per_decade < 1:
         raise BadOptionError(f"--per-decade must be >= 1, got {args.per_decade}")
-    hs = default_hs(args.hmax, args.hmin, args.per_decade)
+    hmax, hmin = (1.0, 1e-12) if args.order == 2 else (1e-1, 1e-16)
+    hs = default_hs(hmax if args.hmax is None else args.hmax, hmin if args.hmin is None else args.hmin,
+                    args.per_decade)
     model = model_from_args(args)
     params = nm.as_dtype(model.params, args.dtype)
-    wrt = args.wrt or next(iter(params))
+    wrt, index = _entry(model, params, args.wrt or next(iter(params)), args.index, "--index")
+    return model, params, wrt, index, schemes, hs
+
+
+def _entry(model, params, wrt, text, flag):
     if wrt not in params:
         raise UnknownNameError(f"model {model.name} has no parameter {wrt!r}; it has {', '.join(params)}")
     index = ()
     if isinstance(params[wrt], np.ndarray):
         try:
-            index = tuple(int(t) for t in args.index.split(",")) if args.index else (0,) * params[wrt].ndim
+            index = tuple(int(t) for t in text.split(",")) if text else (0,) * params[wrt].ndim
             params[wrt][index]
         except (ValueError, IndexError):
-            raise BadOptionError(f"--index {args.index!r} is not an entry of {wrt} (shape {params[wrt].shape})") from None
+            raise BadOptionError(f"{flag} {text!r} is not an entry of {wrt} (shape {params[wrt].shape})") from None
         if len(index) != params[wrt].ndim:
-            raise BadOptionError(f"--index needs {params[wrt].ndim} integers for {wrt} (shape {params[wrt].shape})")
-    return model, params, wrt, index, schemes, hs
+            raise BadOptionError(f"{flag} needs {params[wrt].ndim} integers for {wrt} (shape {params[wrt].shape})")
+    return wrt, index
 
 
 def run(args):
@@ -64,6 +78,8 @@ def run(args):
     from ..stepsweep import sweep, sweep_to_records
 
     model, params, wrt, index, schemes, hs = _parse(args)
+    if args.order == 2:
+        return _second(args, model, params, wrt, index, schemes, hs)
     with Progress(console=Console(file=sys.stderr), transient=True) as bar:
         task = bar.add_task("sweeping steps", total=len(schemes))
         sw = sweep(model, params, wrt, index, schemes, hs, model_name=model.name,
@@ -107,3 +123,67 @@ def run(args):
 
 def _fmt(v):
     return "-" if not np.isfinite(v) else f"{v:.2e}"
+
+
+def _second(args, model, params, wrt, index, schemes, hs):
+    """--order 2: the V-curve of one Hessian entry (``experiments.second_order_sweep``)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from ..experiments import second_order_sweep as sw
+    from ..experiments.accuracy import cast
+    from ..params import Layout
+    from ..records import to_json
+    wrt2, index2 = _entry(model, params, args.wrt2 or wrt, _index_text(index) if args.index2 is None and
+                          (args.wrt2 or wrt) == wrt else args.index2 or "", "--index2")
+    L = Layout(params)
+    i, j = (L.slices[L.names.index(w)].start + (int(np.ravel_multi_index(x, np.shape(params[w]))) if x else 0)
+            for w, x in ((wrt, index), (wrt2, index2)))
+    model, params = cast(model, model.params, args.dtype)        # the model's data in the dtype too
+    with Progress(console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task("sweeping steps", total=len(schemes))
+        recs = sw.entry_sweep(model, params, min(i, j), max(i, j), schemes, hs, name=model.name,
+                              progress=lambda what, done, total: bar.update(task, completed=done))
+    entry = recs[0].extra["entry"]
+    png = None
+    if not args.no_plot:
+        from ..report.fig_second import fig_vcurves
+        from ..report.io import save_figure
+        tag = "_".join("".join(c if c.isalnum() else " " for c in f"{model.name} {entry} {args.dtype}").split())
+        png = save_figure(fig_vcurves(recs), Path(args.out) / f"fd2_{tag}.png")
+    if args.json:
+        print(to_json(recs, model=repr(model), entry=entry, png=str(png) if png else None))
+        return 0
+    con = Console(width=None if sys.stdout.isatty() else 160)
+    t = Table(title=escape(f"{model.description} ({args.dtype}): |error| of {entry} = {recs[0].value:.16g}, RMS "
+                           f"over jittered points; reference: {recs[0].reference}"))   # [w, b] is no markup
+    t.add_column("h", justify="right")
+    for s in schemes:
+        t.add_column(s, justify="right")
+    err = {(r.method, r.extra["h"]): r.value for r in recs if r.metric == sw.ABS_ERROR}
+    for h in hs:
+        t.add_row(f"{h:.1e}", *[_fmt(err[(s, float(h))]) for s in schemes])
+    con.print(t)
+    s2 = Table(title="error model (truncation from 50-digit derivatives, round-off from the measured noise sigma) "
+                     "against the measurement")
+    for col in ("scheme", "p", "slope", "model h*", "model E*", "at h*", "ratio", "best (at h)", "auto h",
+                "auto error", "sigma/u|v|"):
+        s2.add_column(col, justify="left" if col == "scheme" else "right")
+    for s in schemes:
+        got = {r.metric: r for r in recs if r.method == s}
+        th, at, best, auto = got[sw.THEORY_ERROR], got[sw.AT_OPTIMUM], got[sw.BEST_ERROR], got[sw.AUTO_ERROR]
+        v = "f" if s in ("central", "richardson") else "g"
+        s2.add_row(s, str(th.extra["order"]), "-" if got[sw.SLOPE].value is None else f"{got[sw.SLOPE].value:.2f}",
+                   f"{th.extra['h']:.1e}", _fmt(th.value), _fmt(at.value), f"{at.extra['ratio']:.2f}",
+                   f"{_fmt(best.value)} ({best.extra['h']:.0e})", f"{auto.extra['h']:.1e}", _fmt(auto.value),
+                   f"{th.extra['noise'][v] / th.extra['naive'][v]:.3g}")
+    con.print(s2)
+    if png:
+        con.print(f"V-curve written to {png}")
+    return 0
+
+
+def _index_text(index):
+    return ",".join(map(str, index))

@@ -22,6 +22,7 @@ GLOSSARY = {
     "second differences": "H_ij from values of f at x +- h e_i +- h e_j, divided by h^2 (error ~u^(1/2)).",
     "differences of the exact gradient": "H[:, j] = (g(x + h e_j) - g(x - h e_j)) / 2h with g our autodiff "
                                          "gradient (error ~u^(2/3)).",
+    "optimal step h*": "the step at the bottom of the error model's V, where truncation and round-off balance.",
     "evaluation noise": "the RMS error of evaluating f (or a gradient entry) in floating point, measured "
                         "against its 50-digit value; the round-off term of the error model is made of it.",
 }
