@@ -116,27 +116,27 @@ def _interleaved(fns, rounds, min_time):
     return {k: Timing(float(np.median(v)), min(v), max(v), rounds, loops[k]) for k, v in times.items()}, times
 
 
+def _mlp(sizes):
+    """An MLP, its params, their layout and a fixed random direction v."""
+    m = models.get("mlp", sizes=sizes)
+    L = Layout(m.params)
+    return m, m.params, L, L.unflatten(np.random.default_rng(0).standard_normal(L.n))
+
+
 def _costs(quick, progress):
     """The HVP against one gradient; a full Hessian against n HVPs; evaluations per Hessian."""
     from ..api import grad
-    out = []
-    m = models.get("mlp", sizes=HVP_MLP_QUICK if quick else HVP_MLP)
-    p = m.params
-    L = Layout(p)
-    v = L.unflatten(np.random.default_rng(0).standard_normal(L.n))
+    m, p, L, v = _mlp(HVP_MLP_QUICK if quick else HVP_MLP)
     g, h = grad(m), hvp(m)
     progress(f"second derivatives: HVP against a gradient, n={L.n}")
     t, per = _interleaved({"grad": lambda: g(p), "hvp": lambda: h(p, v)}, 5 if quick else 11, 0.02)
     ratios = np.array(per["hvp"]) / np.array(per["grad"])
     base = {"n": L.n, "sizes": list(m.options["sizes"])}
-    out += [Record.timing(SECTION, "mlp", "autodiff", S_PER_GRAD, t["grad"], extra=base),
-            Record.timing(SECTION, "mlp", "autodiff", S_PER_HVP, t["hvp"], extra=base),
-            Record(SECTION, "mlp", "autodiff", HVP_OVER_GRAD, float(np.median(ratios)), "x", f"n={L.n}",
-                   extra=dict(base, lo=float(ratios.min()), hi=float(ratios.max()), rounds=len(ratios)))]
-    m = models.get("mlp", sizes=HESS_MLP)
-    p = m.params
-    L = Layout(p)
-    v = L.unflatten(np.random.default_rng(0).standard_normal(L.n))
+    out = [Record.timing(SECTION, "mlp", "autodiff", S_PER_GRAD, t["grad"], extra=base),
+           Record.timing(SECTION, "mlp", "autodiff", S_PER_HVP, t["hvp"], extra=base),
+           Record(SECTION, "mlp", "autodiff", HVP_OVER_GRAD, float(np.median(ratios)), "x", f"n={L.n}",
+                  extra=dict(base, lo=float(ratios.min()), hi=float(ratios.max()), rounds=len(ratios)))]
+    m, p, L, v = _mlp(HESS_MLP)
     H, h = hessian(m), hvp(m)
     progress(f"second derivatives: a full Hessian against n HVPs, n={L.n}")
     t, per = _interleaved({"hessian": lambda: H(p), "hvp": lambda: h(p, v)}, 3 if quick else 7, 0.02)
