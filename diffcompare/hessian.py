@@ -39,7 +39,10 @@ __all__ = ["HESSIAN_METHODS", "hessian", "hvp", "HessianFn", "forward_over_rever
 
 HESSIAN_METHODS = ("autodiff", "symbolic", "central", "central-grad", "richardson", "richardson-grad",
                    "autograd")
-CHUNK = 64           # directions pushed through one forward-over-reverse sweep
+CHUNK = 64           # directions pushed through one forward-over-reverse sweep, at most,
+CHUNK_BYTES = 1 << 19  # and fewer when one tangent of the model's largest value would pass this:
+                       # the sweep's arrays then stay in a core's share of cache (MLP 2-32-32-1:
+                       # 32 directions a sweep take 0.7x the time of 64)
 
 # scheme -> (truncation order p, round-off power q, (c, p + q)): the optimal step with unit
 # derivatives and |f| = 1 is h* = (c u)^(1/(p+q)). The constants are the error model's
@@ -144,12 +147,16 @@ def _autodiff(f, params, **options):
         return tape.value, out, {}
 
     def hess_call(params):
+        biggest = max((np.size(e[3]) for e in tracer.record(f, params).entries), default=1)
+        step = max(1, min(CHUNK, CHUNK_BYTES // (8 * max(biggest, 1))))
         H = np.zeros((L.n, L.n))
         value = None
-        for lo in range(0, L.n, CHUNK):
-            hi = min(lo + CHUNK, L.n)
-            value, _, H[lo:hi] = forward_over_reverse(f, params, np.eye(L.n)[lo:hi], L)
-        return value, H, {"sweeps": (L.n + CHUNK - 1) // CHUNK}
+        for lo in range(0, L.n, step):
+            hi = min(lo + step, L.n)
+            rows = np.zeros((hi - lo, L.n))
+            rows[np.arange(hi - lo), np.arange(lo, hi)] = 1.0
+            value, _, H[lo:hi] = forward_over_reverse(f, params, rows, L)
+        return value, H, {"sweeps": (L.n + step - 1) // step, "directions_per_sweep": step}
     return hvp_call, hess_call
 
 

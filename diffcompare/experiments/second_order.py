@@ -66,7 +66,7 @@ SWELL = ({"width": 1, "max_depth": 8}, {"width": 2, "max_depth": 4})
 SWELL_CPU = 300.0          # CPU seconds of the sweep's own process (each SymPy step has its budget)
 # the HVP's cost: an MLP with n >= 1000 (quick: n = 337); the full Hessian on a smaller one
 HVP_MLP, HVP_MLP_QUICK, HESS_MLP = (2, 32, 32, 1), (2, 16, 16, 1), (2, 8, 8, 1)
-COST_WIDTHS, COST_WIDTHS_QUICK = (2, 4, 8), (2, 4)     # MLP 2-k-1: n = 4k + 1
+COST_WIDTHS, COST_WIDTHS_QUICK = (2, 4, 8), (2, 3)     # MLP 2-k-1: n = 4k + 1
 COST_MODEL = "mlp 2-k-1"                                # the cost records' model (extra: n)
 
 
@@ -129,7 +129,8 @@ def _costs(quick, progress):
     m, p, L, v = _mlp(HVP_MLP_QUICK if quick else HVP_MLP)
     g, h = grad(m), hvp(m)
     progress(f"second derivatives: HVP against a gradient, n={L.n}")
-    t, per = _interleaved({"grad": lambda: g(p), "hvp": lambda: h(p, v)}, 5 if quick else 11, 0.02)
+    t, per = _interleaved({"grad": lambda: g(p), "hvp": lambda: h(p, v)}, 3 if quick else 11,
+                          0.01 if quick else 0.02)
     ratios = np.array(per["hvp"]) / np.array(per["grad"])
     base = {"n": L.n, "sizes": list(m.options["sizes"])}
     out = [Record.timing(SECTION, "mlp", "autodiff", S_PER_GRAD, t["grad"], extra=base),
@@ -139,11 +140,13 @@ def _costs(quick, progress):
     m, p, L, v = _mlp(HESS_MLP)
     H, h = hessian(m), hvp(m)
     progress(f"second derivatives: a full Hessian against n HVPs, n={L.n}")
-    t, per = _interleaved({"hessian": lambda: H(p), "hvp": lambda: h(p, v)}, 3 if quick else 7, 0.02)
+    t, per = _interleaved({"hessian": lambda: H(p), "hvp": lambda: h(p, v)}, 3 if quick else 7,
+                          0.01 if quick else 0.02)
     ratios = np.array(per["hessian"]) / (L.n * np.array(per["hvp"]))
     out.append(Record(SECTION, "mlp", "autodiff", HESSIAN_OVER_HVP, float(np.median(ratios)), "x", f"n={L.n}",
                       extra={"n": L.n, "lo": float(ratios.min()), "hi": float(ratios.max()),
-                             "sweeps": H.info.get("sweeps"), "s_per_hessian": t["hessian"].median,
+                             "sweeps": H.info.get("sweeps"), "directions": H.info.get("directions_per_sweep"),
+                             "s_per_hessian": t["hessian"].median,
                              "s_per_hvp": t["hvp"].median}))
     for k in (COST_WIDTHS_QUICK if quick else COST_WIDTHS):
         m = models.get("mlp", sizes=(2, k, 1), batch=16)

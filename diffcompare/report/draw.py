@@ -78,7 +78,7 @@ class Drawer:
     ``after(section, records)`` starts them; ``before(section)`` waits for all of them
     before a timing section (``QUIET``); ``wait()`` collects; ``kill()`` on any exception."""
 
-    QUIET = ("speed",)          # sections whose measurements are timings
+    QUIET = ("speed", "second_order")   # sections whose measurements are timings
 
     def __init__(self, dpi=100, max_children=3, max_figures=None):
         self.dpi, self.max_children, self.max_figures = dpi, max_children, max_figures
