@@ -281,11 +281,12 @@ def test_refusals_are_grouped_by_their_fields_not_their_words():
 
 
 def test_every_term_on_the_page_is_in_the_glossary(recs):
-    from diffcompare.report.glossary import TERMS
+    from diffcompare.report.glossary import glossary
+    from diffcompare.report.sections import SECTIONS
     page = " ".join([section._takeaway_training(recs), section.SECTION.intro, *section._conclude_training(recs),
                      *(c for _, _, c in section._figs_training(recs))])
-    defined = " ".join(list(section.GLOSSARY) + list(TERMS)).lower()
-    for term in ("η", "full batch", "SGD", "minibatch", "least squares", "kink", "margin", "hinge", "momentum",
+    defined = " | ".join(term for term, _ in glossary(SECTIONS)).lower()      # the page's glossary
+    for term in ("η", "full batch", "SGD", "minibatch", "least squares", "kink", "jump", "margin", "hinge", "momentum",
                  "ill-conditioned", "HVP", "target", "epoch", "trajectory", "L-BFGS", "Newton-CG", "trust-ncg",
                  "finite differences", "autodiff"):
         assert term.lower() in page.lower(), term            # the term is on the page...
@@ -298,11 +299,12 @@ def test_loss_table_and_disagreements_from_fixed_records():
           for m, v in (("autograd", 0.5416667), ("forward", 0.875), ("central", 0.54166671))]
     rs.append(record("perceptron", "complex-step", UNAVAILABLE, "NotComplexSafe: abs", setting="loss l1, w=0.5",
                      reason="failed", error="NotComplexSafe", **ex))
-    (caption, header, rows), = section._tables_training(rs)
-    assert header == ("loss, point", "autograd", "forward", "central", "complex-step")
-    assert rows == [["l1, w=0.5", "0.5417", "0.875", "0.5417", "refused"]]
+    (c1, h1, rows1), (c2, h2, rows2) = section._tables_training(rs)
+    assert "exact sources" in c1 and h1 == ("loss, point", "autograd") and rows1 == [["l1, w=0.5", "0.5417"]]
+    assert "numerical methods" in c2 and h2 == ("loss, point", "forward", "central", "complex-step", "autograd")
+    assert rows2 == [["l1, w=0.5", "0.875", "0.5417", "refused", "0.5417"]]
     (line,) = section._conclude_losses(rs)
     assert line.startswith("loss l1, w=0.5: forward 0.875 against autograd 0.5417")        # central agrees
     assert section._kinks(rs) == ["Each loss's dL/dw by every source at 1 point: all agree where the loss is "
                                   "smooth; at a kink or jump finite differences return their own slope -- loss l1, "
-                                  "w=0.5 (forward) (every value in the table below the findings)."]
+                                  "w=0.5 (forward) (every value in the section's tables)."]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from ..experiments.swell_laws import GAVE_UP
 from ..experiments.swell_steps import (
@@ -71,6 +72,7 @@ def swell_figure(rows_or_records, title="expression swell", var="depth", p1="p1"
         wide = {"lw": 5, "alpha": 0.35} if key == TAN_TREE1 else {"lw": 1.3, "fillstyle": "none"}
         ax.plot([d for d, _ in pts], ys, style, label=label.replace("d/dp1", f"d/d{p1}"), markersize=5, **wide)
     ax.set_xlabel(var)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))          # depths are whole numbers
     ax.set_ylabel("log10(nodes or ops)")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
@@ -108,6 +110,7 @@ def fig_swell_time(records):
         ax.plot([], [], marker="X", ms=8, color="0.6", mec="k", mew=0.6, ls="none",
                 label="gave up at this depth (past the budget)")
     ax.set_xlabel("depth")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("CPU seconds (one run each)")
     ax.set_title("Time of each symbolic step against depth")
     ax.grid(True, alpha=0.3)

@@ -37,8 +37,9 @@ GLOSSARY = {
                   "multiplies w − w* by 1 − η mean(x²), which must stay within (−1, 1).",
     "trajectory drift": "the largest |Δθ| between a run and the same run with autodiff's gradients, over all "
                         "steps and parameters.",
-    "kink / jump": "a point where a loss has no derivative: l1 and hinge bend there (a kink), zero-one steps "
-                   "(a jump); each method then returns its own one-sided answer.",
+    "jump": "a point where a function's value steps (the zero-one loss where a sample changes side): no "
+            "derivative there; a difference across it returns O(1/h). At a jump or a kink each method returns "
+            "its own one-sided answer.",
     "l2 / l1 / hinge / logistic / zero-one loss": "the perceptron's losses: squared error, absolute error, "
                                                    "max(0, 1 − y ŷ), log(1 + exp(−y ŷ)), and the share of "
                                                    "misclassified rows (a metric: its derivative is 0 or none).",
@@ -220,7 +221,8 @@ def _kinks(records):
     total = len(_loss_grads(records)[1])
     where = "; ".join(f"{st} ({', '.join(m for m, _ in off)})" for st, _, off in dis)
     return [f"Each loss's dL/dw by every source at {total} point{'s' * (total != 1)}: all agree where the loss is "
-            f"smooth; at a kink or jump finite differences return their own slope -- {where} (every value in the table below the findings)."]
+            f"smooth; at a kink or jump finite differences return their own slope -- {where} (every value in "
+            "the section's tables)."]
 
 
 # --- classifiers and optimizers ----------------------------------------------------------------
@@ -330,18 +332,24 @@ def _details_training(records):
 def _tables_training(records):
     out = []
     rs, settings, methods, cell = _loss_grads(records)
-    if settings:
+    ref = next((r.reference for r in rs if r.reference), "")
+    exact = [m for m in methods if m in EXACT_SOURCES]
+    # two tables of a few columns each (one of eleven does not fit a page): the exact sources,
+    # then the numerical ones beside the reference
+    for what, cols in (("exact sources", exact),
+                       ("numerical methods", [m for m in methods if m not in exact] + [m for m in exact if m == ref])):
+        if not settings or not cols:
+            continue
         rows = []
         for st in settings:
             first = next(r for r in rs if r.setting == st)
             row = [f"{first.extra['loss']}, w={first.extra['w']:g}" if "loss" in first.extra else st]
-            for m in methods:
+            for m in cols:
                 r = cell.get((st, m))
                 row.append("" if r is None else f"{r.value:.4g}" if num(r) else "refused")
             rows.append(row)
-        ref = next((r.reference for r in rs if r.reference), "")
-        out.append((f"dL/dw of each perceptron loss at smooth points, kinks and jumps, by gradient source, 4 "
-                    f"digits (reference {ref})", ("loss, point", *methods), rows))
+        out.append((f"dL/dw of each perceptron loss at smooth points, kinks and jumps: {what}, 4 digits "
+                    f"(reference {ref})", ("loss, point", *cols), rows))
     tr = _train(records)
     so = _of(tr, "second_order", src.FINAL_LOSS)
     if so:
