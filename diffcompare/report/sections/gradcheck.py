@@ -40,29 +40,25 @@ def _find(rs, method, metric, setting):
     return next((r for r in rs if r.method == method and r.metric == metric and r.setting == setting), None)
 
 
+# what a checker's tally sums, per metric: (tally key, the record's extra field; None: its value)
+_SUMS = {DETECTION: (("caught", "caught"), ("bugs", "bugs")),
+         FALSE_ALARMS: (("alarms", None), ("correct", "correct")),
+         INCONCLUSIVE: (("inc_correct", "correct"), ("inc_bugs", "bugs")),
+         UNRESOLVABLE_PASSED: (("unres_passed", None), ("unres", "unresolvable"))}
+
+
 def _tally(rs, checker, settings=None):
     """A checker's counts summed over the settings where it has a detection rate (or over
     ``settings``): caught, bugs, alarms, correct, inconclusive (correct, buggy), unresolvable
     passed and unresolvable, and the settings summed."""
-    t = dict(caught=0, bugs=0, alarms=0, correct=0, inc_correct=0, inc_bugs=0, unres_passed=0, unres=0)
+    t = {k: 0 for pairs in _SUMS.values() for k, _ in pairs}
     mine = [r for r in rs if r.method == checker]
     ran = [r.setting for r in mine if r.metric == DETECTION and num(r)]
     where = [s for s in ran if settings is None or s in settings]
     for r in mine:
-        if r.setting not in where or not num(r):
-            continue
-        if r.metric == DETECTION:
-            t["caught"] += r.extra["caught"]
-            t["bugs"] += r.extra["bugs"]
-        elif r.metric == FALSE_ALARMS:
-            t["alarms"] += r.value
-            t["correct"] += r.extra["correct"]
-        elif r.metric == INCONCLUSIVE:
-            t["inc_correct"] += r.extra["correct"]
-            t["inc_bugs"] += r.extra["bugs"]
-        elif r.metric == UNRESOLVABLE_PASSED:
-            t["unres_passed"] += r.value
-            t["unres"] += r.extra["unresolvable"]
+        if r.setting in where and num(r):
+            for key, field in _SUMS.get(r.metric, ()):
+                t[key] += r.value if field is None else r.extra[field]
     t["settings"] = where
     return t
 
