@@ -1,5 +1,7 @@
 """experiments/training*.py, report/fig_train.py and report/sections/training.py: the
 training experiments' numbers, their figures, and the sentences written from them."""
+import re
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -12,6 +14,7 @@ from diffcompare.experiments import training_optim as opt_
 from diffcompare.experiments import training_sources as src
 from diffcompare.experiments.training_common import UNAVAILABLE, record
 from diffcompare.report import fig_train
+from diffcompare.report.section import MAX_BULLETS, fmt_err, fmt_timing
 from diffcompare.report.sections import training as section
 from diffcompare.train import optimizers
 
@@ -226,14 +229,43 @@ def test_svm_figure_draws_each_line_and_its_margin_band(recs):
 
 def test_each_experiment_gets_its_sentences(recs):
     parts = {"smallest": section._smallest, "literal": section._literal, "sweep": section._sweep,
-             "sources": section._sources, "margin": section._margin, "optim": section._optim,
-             "second": section._second, "digits": section._digits}
+             "sources": section._sources, "margin": section._margin, "momentum": section._momentum,
+             "sgd": section._sgd, "optimizers": section._optimizers, "second": section._second,
+             "digits": section._digits}
     for name, fn in parts.items():
         assert fn(recs), name
-    text = " ".join(section._conclude_training(recs))
+    shown, more = section._conclude_training(recs), section._details_training(recs)
+    assert len(shown) <= MAX_BULLETS
+    text = " ".join(shown)
     assert "each pass ends at w = 1.1" in text and "-28.31" in text and "η < 0.06823" in text
     assert "the perceptron stops at the first separating line, margin 0.555" in text
-    assert "trust-ncg 0.0104276 (target after" in text
+    assert "diverged at η = 0.07, 0.1" in text and "converged at η = 0.02, 0.06" in text
+    # mlp4 in the quick run: L-BFGS then trust-ncg reach the target; the others do not
+    assert "lbfgs after 19 gradients + HVPs (" in text and "; trust-ncg after 54 gradients + HVPs (" in text
+    assert "not reached by gd, momentum, adam, newton-cg (best loss 0.0104276)" in text
+    assert "loss l1, w=0.5 (forward)" in text and "loss zero_one, w=0 (central, forward)" in text
+    details = " ".join(more)
+    assert "least squares gives 1.00469" in details and "test accuracy" in details
+    assert "loss zero_one, w=0: central" in details              # the per-point lines, in Details
+
+
+def test_every_timing_is_a_median_with_its_spread(recs):
+    t = _one(recs, "digits", opt_.EPOCH_S)
+    assert f"{fmt_timing(t)} per epoch" in section._digits(recs)[0]
+    assert re.search(r"\d ms \[[\d.]+–[\d.]+\] CPU per run", " ".join(section._second(recs)))
+    (_, header, rows), = [tb for tb in section._tables_training(recs) if "Second order" in tb[0]]
+    assert header[-1] == "CPU time per run" and all(re.fullmatch(r"[\d.]+ m?s \[[\d.]+–[\d.]+\]", r[-1])
+                                                     for r in rows)
+    assert [r[3] for r in rows if r[1].startswith("gd")] == ["not reached"]
+
+
+def test_takeaway_is_written_from_the_records(recs):
+    line = section._takeaway_training(recs)
+    drift = max(r.value for r in _of(recs, "gradient_sources", src.TRAJECTORY_MAX_DIFF)
+                if r.method in section.EXACT_SOURCES)
+    assert f"to {fmt_err(drift)}" in line and "-28.31 per step" in line and "below η = 0.06823" in line
+    assert line.endswith(".") and not re.search(r"\.\s", line)            # one sentence
+    assert section.SECTION.intro.endswith("handwritten digits.")
 
 
 def test_refusals_are_grouped_by_their_fields_not_their_words():
@@ -246,3 +278,33 @@ def test_refusals_are_grouped_by_their_fields_not_their_words():
     assert lines[0].startswith("symbolic could not run 4 cases (it raised) [mlp4 (case 0), mlp4 (case 1), "
                                "mlp4 (case 2), ... 1 more]")
     assert lines[1].startswith("symbolic could not run 1 case (its backend does not import)")
+
+
+def test_every_term_on_the_page_is_in_the_glossary(recs):
+    from diffcompare.report.glossary import glossary
+    from diffcompare.report.sections import SECTIONS
+    page = " ".join([section._takeaway_training(recs), section.SECTION.intro, *section._conclude_training(recs),
+                     *(c for _, _, c in section._figs_training(recs))])
+    defined = " | ".join(term for term, _ in glossary(SECTIONS)).lower()      # the page's glossary
+    for term in ("η", "full batch", "SGD", "minibatch", "least squares", "kink", "jump", "margin", "hinge", "momentum",
+                 "ill-conditioned", "HVP", "target", "epoch", "trajectory", "L-BFGS", "Newton-CG", "trust-ncg",
+                 "finite differences", "autodiff"):
+        assert term.lower() in page.lower(), term            # the term is on the page...
+        assert term.lower() in defined, term                 # ...and defined
+
+
+def test_loss_table_and_disagreements_from_fixed_records():
+    ex = {"experiment": "losses", "loss": "l1", "w": 0.5}
+    rs = [record("perceptron", m, src.DL_DW, v, setting="loss l1, w=0.5", reference="autograd", **ex)
+          for m, v in (("autograd", 0.5416667), ("forward", 0.875), ("central", 0.54166671))]
+    rs.append(record("perceptron", "complex-step", UNAVAILABLE, "NotComplexSafe: abs", setting="loss l1, w=0.5",
+                     reason="failed", error="NotComplexSafe", **ex))
+    (c1, h1, rows1), (c2, h2, rows2) = section._tables_training(rs)
+    assert "exact sources" in c1 and h1 == ("loss, point", "autograd") and rows1 == [["l1, w=0.5", "0.5417"]]
+    assert "numerical methods" in c2 and h2 == ("loss, point", "forward", "central", "complex-step", "autograd")
+    assert rows2 == [["l1, w=0.5", "0.875", "0.5417", "refused", "0.5417"]]
+    (line,) = section._conclude_losses(rs)
+    assert line.startswith("loss l1, w=0.5: forward 0.875 against autograd 0.5417")        # central agrees
+    assert section._kinks(rs) == ["Each loss's dL/dw by every source at 1 point: all agree where the loss is "
+                                  "smooth; at a kink or jump finite differences return their own slope -- loss l1, "
+                                  "w=0.5 (forward) (every value in the section's tables)."]

@@ -36,8 +36,13 @@ def _value(records, metric, default=None):
 
 
 def _legend(ax, **kw):
-    """The legend to the right of the axes, where it cannot hide a curve."""
-    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
+    """The legend beside the axes, where it cannot hide a curve: to the right, or below when
+    its labels are long (a wide legend on the right would squeeze the plot to a strip)."""
+    labels = ax.get_legend_handles_labels()[1]
+    if labels and len(labels) <= 3 and max(len(t) for t in labels) > 45:
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False, **kw)
+    else:
+        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
 
 
 def _clipped(ax, x, y, ceiling, **kw):
@@ -69,14 +74,16 @@ def _axes(ax, xlabel, ylabel, title, logy=True):
     ax.grid(alpha=0.3)
 
 
-def loss_curve(histories, title="training loss", xlabel="epoch", logy=True, floor=None):
+def loss_curve(histories, title="training loss", xlabel="epoch", logy=True, floor=None, dashed=()):
     """``histories``: label -> loss per epoch (``[0]`` = before training), or label ->
-    (epochs, losses) for a downsampled history."""
+    (epochs, losses) for a downsampled history; the labels in ``dashed`` are drawn dashed
+    (past ten curves colours repeat: the style tells them apart)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for label, h in histories.items():
         x, y = h if isinstance(h, tuple) else (np.arange(len(h)), h)
         y = np.asarray(y, float)
-        ax.plot(x, np.where(np.isfinite(y) & (y > 0), y, np.nan) if logy else y, label=label, lw=1.6)
+        ax.plot(x, np.where(np.isfinite(y) & (y > 0), y, np.nan) if logy else y, label=label,
+                lw=1.6, ls="--" if label in dashed else "-")
     _floor(ax, floor)
     _axes(ax, xlabel, "loss", title, logy)
     _legend(ax)
@@ -90,7 +97,8 @@ def _history(r):
 
 
 def smallest_perceptron(records):
-    """The lecture's y = w x: loss per full-batch step down to the least-squares floor, drawn."""
+    """The lecture's y = w x: loss per full-batch gradient-descent step, down to the least-squares
+    floor (dashed)."""
     records = _mine(records, "smallest_perceptron")
     r = next(r for r in records if r.metric == lec.W_FINAL)
     return loss_curve({f"autodiff, {r.setting} (w = {r.value:.6f})": _history(r)},
@@ -99,8 +107,8 @@ def smallest_perceptron(records):
 
 
 def lr_sweep(records):
-    """Loss per epoch at each learning rate; diverging runs cut at 10× the starting loss and
-    marked ▲ where they leave, the least-squares floor drawn."""
+    """Loss per epoch at each learning rate: diverging runs are cut at 10× the starting loss and
+    marked ▲ where they leave; the least-squares floor is dashed."""
     records = _mine(records, "lr_sweep")
     crit, floor = _value(records, lec.CRITICAL_LR), _value(records, lec.LOSS_FLOOR)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
@@ -112,9 +120,9 @@ def lr_sweep(records):
                  f"(|1 − η·mean x²| = {r.extra['factor']:.3g})")
     _floor(ax, floor)
     ax.set_ylim(floor / 2 if floor else None, ceiling * 1.5)
-    _axes(ax, "epoch (full-batch step)", "loss (cut at 10× the start, ▲ = left the plot)",
+    _axes(ax, "epoch (full-batch step)", "loss (▲ = cut at 10× the start)",
           "smallest perceptron: learning-rate sweep"
-          + (f" (diverges above η = 2/mean(x²) = {crit:.4f})" if crit else ""))
+          + (f"\n(diverges above η = 2/mean(x²) = {crit:.4f})" if crit else ""))
     _legend(ax)
     fig.tight_layout()
     return fig
@@ -201,7 +209,8 @@ def svm_vs_perceptron(records):
 
 def second_order(records):
     """Newton-CG (our HVP handed to scipy) beside L-BFGS and first-order descent on the
-    lecture's MLP: loss above the best found, against gradients + HVPs and against seconds."""
+    lecture's MLP: loss above the best found, against gradients + HVPs and against wall-clock
+    seconds of one run."""
     records = _mine(records, "second_order")
     names = list(dict.fromkeys(r.model for r in records if r.metric == src.FINAL_LOSS))
     fig, axes = plt.subplots(len(names), 2, figsize=(11.5, 3.9 * len(names)), squeeze=False)
@@ -227,7 +236,8 @@ def second_order(records):
 
 
 def momentum_contours(records):
-    """Both trajectories over the contours of f = (a x² + b y²)/2, and f per step."""
+    """Plain gradient descent and momentum at the same learning rate: both trajectories over the
+    contours of f = (a x² + b y²)/2, and f per step."""
     records = _mine(records, "momentum_vs_gd")
     runs = [r for r in records if r.metric == opt_.STEPS_TO_TOL]
     a, b = runs[0].extra["a"], runs[0].extra["b"]
@@ -282,10 +292,12 @@ def sgd_vs_full(records):
 def optimizers(records):
     """Loss per epoch of every optimizer from the same start (scipy's: per iteration)."""
     runs = [r for r in _mine(records, "optimizers") if r.metric == src.FINAL_LOSS]
-    return loss_curve({r.extra["optimizer"] + ("" if r.extra["scipy"] else f" (lr {r.extra['lr']:g})"):
-                       _history(r) for r in runs},
+    label = {id(r): r.extra["optimizer"] + (" (scipy)" if r.extra["scipy"] else f" (lr {r.extra['lr']:g})")
+             for r in runs}
+    return loss_curve({label[id(r)]: _history(r) for r in runs},
                       title=f"{runs[0].model} on the lecture table: every optimizer, same start",
-                      xlabel="epoch (scipy: iteration)")
+                      xlabel="epoch (scipy: iteration)",
+                      dashed={label[id(r)] for r in runs if r.extra["scipy"]})
 
 
 def digits(records):
@@ -295,9 +307,11 @@ def digits(records):
                       title="digits MLP trained with our tracer")
 
 
-# experiment name (diffcompare.experiments.training.EXPERIMENTS) -> figure of its records
-FIGURES = {"smallest_perceptron": smallest_perceptron, "literal_update": literal_update,
-           "lr_sweep": lr_sweep, "svm_vs_perceptron": svm_vs_perceptron,
-           "gradient_sources": gradient_sources, "momentum_vs_gd": momentum_contours,
-           "sgd_vs_full": sgd_vs_full, "optimizers": optimizers, "second_order": second_order,
+# experiment name (diffcompare.experiments.training.EXPERIMENTS) -> figure of its records, in
+# the order the section's findings go (a quick report draws the first two). The smallest
+# perceptron's own descent is not on the page: the learning-rate sweep draws the same
+# descent to the same floor beside the rates that diverge.
+FIGURES = {"literal_update": literal_update, "lr_sweep": lr_sweep, "gradient_sources": gradient_sources,
+           "svm_vs_perceptron": svm_vs_perceptron, "momentum_vs_gd": momentum_contours,
+           "second_order": second_order, "optimizers": optimizers, "sgd_vs_full": sgd_vs_full,
            "digits": digits}
