@@ -221,7 +221,8 @@ def make(f, params, chunk=CHUNK, budget=DEFAULT_BUDGET):
         duals = {}
         for name, sl in zip(layout.names, layout.slices):
             v = params[name]
-            t = np.zeros((hi - lo, sl.stop - sl.start))
+            # tangents in the param's own float type: a float32 model is differentiated in float32
+            t = np.zeros((hi - lo, sl.stop - sl.start), dtype=v.dtype if isinstance(v, (np.ndarray, np.floating)) else float)
             a, b = max(sl.start, lo), min(sl.stop, hi)
             if a < b:
                 t[np.arange(a - lo, b - lo), np.arange(a - sl.start, b - sl.start)] = 1.0

@@ -92,7 +92,7 @@ def test_conclusions_are_computed_from_the_records(files):
     # timings as median [min-max]; the speed-up says faster
     assert "our tracer 600 µs \\[540–720\\] per gradient, autograd 3.4 ms \\[3.4–3.4\\]" in md
     assert "our tracer is 5.7× faster than autograd" in md
-    assert "symbolic compute in float64 inside" in md        # the float32 panel does not credit float32
+    assert "symbolic computes in float64 inside" in md        # the float32 panel does not credit float32
 
 
 def test_page_structure_takeaway_figure_bullets_then_details(files):

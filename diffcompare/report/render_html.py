@@ -24,7 +24,7 @@ figcaption{color:#555;font-size:.9em}
 .status{padding:.6em 1em;border-radius:6px;background:#fff4e5;border:1px solid #f0c36d}
 .status.failed{background:#fdecea;border-color:#e6a19a}
 .problem{color:#a33;font-size:.9em}
-details{margin:.8em 0;border:1px solid #e3e6ea;border-radius:6px;padding:.3em .9em;background:#fbfbfc}
+details{margin:.8em 0;border:1px solid #e3e6ea;border-radius:6px;padding:.3em .9em;background:#fbfbfc;overflow-x:auto}
 summary{cursor:pointer;color:#2d5d8f;font-weight:600}
 table{border-collapse:collapse;margin:1em 0;font-size:.9em} th,td{border:1px solid #ddd;padding:.3em .55em;
 vertical-align:top;text-align:left} th{background:#f6f8fa} caption{text-align:left;color:#444;padding:.3em 0}

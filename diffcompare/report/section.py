@@ -84,7 +84,8 @@ def faster(a, b, what_a, what_b):
 
 
 def fmt_x(x):
-    return f"{x:.3g}×"
+    """A ratio: 2.5×, 38×, 2,010× (never 2.01e+03×)."""
+    return f"{x:,.0f}×" if x >= 100 else f"{x:.3g}×"
 
 
 def big(n):

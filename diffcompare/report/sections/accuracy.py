@@ -84,7 +84,8 @@ def _conclude_accuracy(records):
             line += f" Exact methods: at most {fmt_err(w.value)} ({w.method}, {w.model})."
         wide = sorted({r.method for r in _exact(rs, dt, honest=False) if r.extra.get("computes_in")})
         if wide:
-            line += f" ({', '.join(wide)} compute in float64 inside, so their float32 error is not shown as float32's.)"
+            verb = "computes" if len(wide) == 1 else "compute"
+            line += f" ({', '.join(wide)} {verb} in float64 inside, so their float32 error is not shown as float32's.)"
         out.append(line)
     c64, c32 = _best(rs, "float64").get("central"), _best(rs, "float32").get("central")
     if c64 and c32 and c64.value > 0:
