@@ -146,7 +146,7 @@ def _automatic(records):
     full = next(iter(_rows(records, so.HESSIAN_OVER_HVP)), None)
     if full:
         out.append(f"A full Hessian is n HVPs: at n={full.extra['n']} it takes {full.value:.2g}x the time of n separate "
-                   f"HVPs, as {full.extra['sweeps']} sweeps of {full.extra.get('directions')} directions each.")
+                   f"HVPs, as {full.extra['sweeps']} sweeps of at most {full.extra.get('directions')} directions.")
     return out
 
 
