@@ -7,6 +7,7 @@ import textwrap
 import time
 
 import pytest
+from procs import alive, children
 
 from diffcompare import budget
 from diffcompare.errors import IntractableError
@@ -110,17 +111,6 @@ _ORPHAN = textwrap.dedent("""
 """)
 
 
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
-
-
-def _children_of(pid):
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(x) for x in out.split()]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
@@ -129,13 +119,13 @@ def test_no_process_outlives_its_parent(sig):
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     child = int(p.stdout.readline())
     deadline = time.monotonic() + 10
-    while not _children_of(child) and time.monotonic() < deadline:
+    while not children(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    family = [child] + _children_of(child)
+    family = [child] + children(child)
     assert len(family) == 2
     p.send_signal(sig)
     p.wait(timeout=10)
     deadline = time.monotonic() + 2.0
-    while any(_alive(q) for q in family) and time.monotonic() < deadline:
+    while any(alive(q) for q in family) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(q) for q in family)
+    assert not any(alive(q) for q in family)

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from procs import alive, descendants
 
 from diffcompare.cli import main
 
@@ -62,22 +63,6 @@ def test_progress_when_stderr_is_not_a_terminal(tmp_path):
     assert all(l.startswith("swell: ") for l in lines)
 
 
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
-
-
-def _descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        kids = subprocess.run(["pgrep", "-P", str(p)], capture_output=True, text=True).stdout.split()
-        out += [int(k) for k in kids]
-        todo += [int(k) for k in kids]
-    return out
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
@@ -89,7 +74,7 @@ def test_issue12_2_no_process_outlives_swell(sig, tmp_path):
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline, family = time.monotonic() + 60, []
     while time.monotonic() < deadline:
-        family = _descendants(p.pid)
+        family = descendants(p.pid)
         if len(family) >= 3:
             break
         time.sleep(0.1)
@@ -97,9 +82,9 @@ def test_issue12_2_no_process_outlives_swell(sig, tmp_path):
     p.send_signal(sig)
     p.wait(timeout=10)
     deadline = time.monotonic() + 2.0
-    while any(_alive(q) for q in family) and time.monotonic() < deadline:
+    while any(alive(q) for q in family) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(q) for q in family)
+    assert not any(alive(q) for q in family)
     if sig == signal.SIGINT:
         assert p.returncode == 130 and "interrupted" in p.stderr.read()
 

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from procs import alive, descendants
 
 import diffcompare as dc
 from diffcompare.errors import BadOptionError, DiffcompareError, IntractableError, NonScalarOutputError
@@ -44,21 +45,6 @@ def test_finding_1_report_refuses_a_folder_with_a_stranger_records_json(tmp_path
 
 # --- 2. no process outlives its command --------------------------------------------------------
 
-def _descendants(pid):
-    out, todo = set(), [pid]
-    while todo:
-        kids = subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True, text=True).stdout.split()
-        out.update(map(int, kids))
-        todo += map(int, kids)
-    return out
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("argv", [["explain", "log(1+exp(w2*log(1+exp(w1*x+b1))+b2))", "--wrt", "w1", "--at",
@@ -71,16 +57,16 @@ def test_finding_2_killing_a_command_leaves_no_worker(argv, sig, tmp_path):
     family, deadline = set(), time.monotonic() + 30
     while not family and time.monotonic() < deadline and p.poll() is None:
         time.sleep(0.1)
-        family = _descendants(p.pid)
+        family = set(descendants(p.pid))
     assert family, "the command started no worker to kill"
     time.sleep(0.3)
-    family |= _descendants(p.pid)
+    family |= set(descendants(p.pid))
     p.send_signal(sig)
     p.wait(timeout=30)
     deadline = time.monotonic() + 2.0                  # no process outlives it by more than 2 s
-    while any(_alive(q) for q in family) and time.monotonic() < deadline:
+    while any(alive(q) for q in family) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [q for q in family if _alive(q)]
+    assert not [q for q in family if alive(q)]
 
 
 # --- 3. unbounded work estimates its cost and refuses, naming the option -------------------
