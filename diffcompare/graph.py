@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import BadOptionError
 
-__all__ = ["Graph", "Node", "build", "draw", "to_dot", "FORMATS"]
+__all__ = ["Graph", "Node", "build", "draw", "figure", "to_dot", "FORMATS"]
 
 FORMATS = (".svg", ".png", ".dot")
 MAX_NODES = 200      # values drawn one by one up to here (a ~150-op MLP stays legible)
@@ -60,6 +60,16 @@ class Graph:
 
     def __repr__(self):
         return f"<Graph: {len(self.nodes)} boxes, {len(self.edges)} arrows, {self.layers} layers>"
+
+    def as_dict(self):
+        """Plain data (JSON): what a record carries so a renderer can draw it later."""
+        return {"nodes": [{"lines": list(n.lines), "layer": n.layer, "op": n.op, "kind": n.kind} for n in self.nodes],
+                "edges": [list(e) for e in self.edges], "title": self.title, "note": self.note}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls([Node(tuple(n["lines"]), n["layer"], n["op"], n["kind"]) for n in d["nodes"]],
+                   [tuple(e) for e in d["edges"]], d["title"], d.get("note", ""))
 
 
 def _show(v, digits):
@@ -248,7 +258,7 @@ def draw(tape, path, max_nodes=MAX_NODES, max_layers=MAX_LAYERS, digits=4):
         else:
             from matplotlib import rc_context
             with rc_context({"svg.fonttype": "none"}):   # SVG text stays text (searchable, small)
-                _figure(g).savefig(path, format=ext[1:], dpi=_DPI)
+                figure(g).savefig(path, format=ext[1:], dpi=_DPI)
     except OSError as e:
         raise BadOptionError(f"cannot write graph file {str(path)!r}: {e.strerror or e}") from None
     return g
@@ -297,8 +307,10 @@ def _size(lines):
     return max(map(len, lines)) * _CHAR + 2 * _PAD, len(lines) * _LINE + 2 * _PAD
 
 
-def _figure(g):
-    """Each op's ellipse sits on top of its value's box (as wide as one box, so a chain of
+def figure(g):
+    """The matplotlib figure of a :class:`Graph` (what ``draw`` saves).
+
+    Each op's ellipse sits on top of its value's box (as wide as one box, so a chain of
     ten ops fits a screen); arrows run from a box's right side to the next op's left."""
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch

@@ -1,7 +1,10 @@
 """The Summary section: the lecture's slide, each claim beside the evidence this run measured."""
 from __future__ import annotations
 
+from ... import graph
 from ...experiments import codesize
+from ...experiments import summary as experiment
+from ...records import select
 from .. import slide
 from ..section import Section
 
@@ -14,9 +17,15 @@ GLOSSARY = {"✓ / ≈ / ·": "on the slide: the number supports the claim / qua
 
 
 def _figs_summary(records):
-    return [("slide", lambda: slide.slide_figure(records),
-             "The lecture's summary slide, each claim beside the numbers this run measured: ✓ supports, "
-             "≈ qualifies, · context.")]
+    out = [("slide", lambda: slide.slide_figure(records),
+            "The lecture's summary slide, each claim beside the numbers this run measured: ✓ supports, "
+            "≈ qualifies, · context.")]
+    for r in select(records, section=experiment.SECTION, metric=experiment.NEURON_GRAPH):
+        out.append(("neuron_graph", lambda r=r: graph.figure(graph.Graph.from_dict(r.extra)),
+                    f"The lecture's sigmoid neuron at {r.setting} as our tracer records it: {r.value} primitive "
+                    "ops, each box its forward value and its adjoint dL/dnode from the backward pass -- the "
+                    "mechanical backprop the automatic gradient is."))
+    return out
 
 
 def _takeaway_summary(records):
@@ -46,6 +55,7 @@ def _tables_summary(records):
 SECTION = Section(
     "summary", "Summary: the lecture's slide, with evidence",
     "The closing slide of the lecture, each claim beside the numbers this run measured.",
-    codesize.run, _figs_summary, _conclude_summary, _tables_summary, derived=True,
-    takeaway=_takeaway_summary, details=_details_summary, reads=slide.READS + ((codesize.SECTION, codesize.LOC),),
+    experiment.run, _figs_summary, _conclude_summary, _tables_summary, derived=True,
+    takeaway=_takeaway_summary, details=_details_summary, reads=slide.READS + ((codesize.SECTION, codesize.LOC),
+                                                (experiment.SECTION, experiment.NEURON_GRAPH)),
     glossary=GLOSSARY)
