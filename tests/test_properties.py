@@ -203,16 +203,22 @@ def _intermediates_bounded(program, ops, params, finite=True):
     return True
 
 
-def same_entries(g, ref, rel=REL, what=""):
+def same_entries(g, ref, rel=REL, what="", algebra=False):
     """Entry by entry: nan where ref is nan, the same inf where ref is inf, and the finite
-    entries within ``rel`` of the largest finite reference entry."""
+    entries within ``rel`` of the largest finite reference entry. ``algebra`` (the symbolic
+    method): where ref is not finite the entry may be finite -- SymPy simplifies before it
+    differentiates (d sqrt(x**4)/dx at 0 is 0, where every chain rule multiplies 0 by inf) --
+    but a finite reference entry must still be matched: no nan leaks into it."""
     from diffcompare.params import Layout
     L = Layout(ref)
     a, b = L.flatten(g), L.flatten(ref)
-    assert np.array_equal(np.isnan(a), np.isnan(b)), f"{what}: nan at {np.isnan(a)} vs {np.isnan(b)}"
-    inf = np.isinf(b)
-    assert np.array_equal(a[inf], b[inf]) and not np.isinf(a[~inf]).any(), f"{what}: inf {a} vs {b}"
     fin = np.isfinite(b)
+    if algebra:
+        assert np.isfinite(a[fin]).all(), f"{what}: {a} where the reference is finite: {b}"
+    else:
+        assert np.array_equal(np.isnan(a), np.isnan(b)), f"{what}: nan at {np.isnan(a)} vs {np.isnan(b)}"
+        inf = np.isinf(b)
+        assert np.array_equal(a[inf], b[inf]) and not np.isinf(a[~inf]).any(), f"{what}: inf {a} vs {b}"
     if fin.any():
         scale = max(np.max(np.abs(b[fin])), 1e-300)
         err = np.max(np.abs(a[fin] - b[fin])) / scale
@@ -229,7 +235,8 @@ def check(f, params, methods=METHODS):
             assert set(g) == set(g_ref)
             for name in params:
                 assert np.shape(g[name]) == np.shape(params[name]), (method, name)
-            same_entries({k: g[k] for k in g_ref}, g_ref, REL if method != "symbolic" else 1e-10, method)
+            sym = method == "symbolic"
+            same_entries({k: g[k] for k in g_ref}, g_ref, 1e-10 if sym else REL, method, algebra=sym)
 
 
 # --- scalar programs --------------------------------------------------------------------
@@ -314,10 +321,10 @@ def test_edge_programs_nan_stays_in_its_entry(program, values, arr):
     params = dict({f"p{i}": v for i, v in enumerate(values)}, w=arr)
     assume(_intermediates_bounded(program, EDGE, params, finite=False))
     f = run(program, {k: _elementwise_on_arrays(op) for k, op in EDGE.items()})
-    check(f, params)
+    check(f, params, METHODS + ("symbolic",))
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(program=_steps(SCALAR_OPS, 6), values=st.lists(scalars, min_size=1, max_size=2))
 def test_symbolic_equals_autograd_on_scalar_programs(program, values):
     params = {f"p{i}": v for i, v in enumerate(values)}
