@@ -56,6 +56,7 @@ from .structural import (  # the structural rows' rules
     _matmul_vjp_b,
     _mean_jvp,
     _mean_vjp,
+    _reshape,
     _reshape_jvp,
     _scatter,
     _scatter_jvp,
@@ -150,8 +151,8 @@ def _times0(a, b):
     return a * b
 
 
-def _inverse_square(c):
-    return 1.0 / (c * c)
+def _inverse_square(c, scale=1.0):
+    return scale / (c * c)
 
 
 def _sym_mean(sp, x, axis=None, keepdims=False):
@@ -260,7 +261,7 @@ ROWS = (
     P("tanh", _fast(math.tanh, np.tanh), lambda sp: sp.tanh,
       (lambda xp, out, x: _inverse_square(xp.cosh(x)),), show="tanh({0})"),
     P("sigmoid", _fast(_sigmoid_math, _sigmoid_np), lambda sp: (lambda x: 1 / (1 + sp.exp(-x))),
-      (lambda xp, out, x: 0.25 * _inverse_square(xp.cosh(0.5 * x)),), show="sigmoid({0})", domain=(-4.0, 4.0)),
+      (lambda xp, out, x: _inverse_square(xp.cosh(0.5 * x), 0.25),), show="sigmoid({0})", domain=(-4.0, 4.0)),
     P("sqrt", _fast(math.sqrt, np.sqrt), lambda sp: sp.sqrt, (lambda xp, out, x: _div(0.5, out),),
       show="sqrt({0})", domain=(0.1, 5.0)),
     P("abs", _fast(abs, np.abs), lambda sp: sp.Abs, (lambda xp, out, x: xp.sign(x),), show="|{0}|"),
@@ -286,7 +287,7 @@ ROWS = (
       show="mean({0})"),
     P("logsumexp", _logsumexp, lambda sp: _sym_logsumexp, None, vjps=(_lse_vjp,), jvp=_lse_jvp,
       show="logsumexp({0})"),
-    P("reshape", np.reshape, lambda sp: np.reshape, None,
+    P("reshape", _reshape, lambda sp: np.reshape, None,
       vjps=(lambda xp, ybar, out, x, shape: xp.reshape(ybar, _shape(x)),), jvp=_reshape_jvp,
       show="reshape({0})"),
     P("transpose", np.transpose, lambda sp: np.transpose, None, vjps=(_transpose_vjp,), jvp=_transpose_jvp,

@@ -22,8 +22,12 @@ def unbroadcast(g, x, xp=None):
     """Sum a cotangent ``g`` back to the shape of argument ``x`` -- the ONE place where
     broadcasting is undone in the reverse pass (numbers directly; other values through
     ``xp.sum``)."""
-    xs = _shape(x)
-    gs = _shape(g)
+    if g.__class__ is np.ndarray and x.__class__ is np.ndarray:     # the common case: a bias
+        xs, gs = x.shape, g.shape
+        if len(gs) == len(xs) + 1 and gs[1:] == xs:
+            return np.add.reduce(g, axis=0)
+    else:
+        xs, gs = _shape(x), _shape(g)
     if gs == xs:
         return g
     lead = len(gs) - len(xs)
@@ -52,9 +56,16 @@ def _kept(shape, axis):
 
 def _expand(xp, ybar, x, axis, keepdims):
     """Broadcast the cotangent of a reduction back over the reduced axes."""
+    xs = _shape(x)
     if axis is not None and not keepdims:
-        ybar = xp.reshape(ybar, _kept(_shape(x), axis))
-    return xp.broadcast_to(ybar, _shape(x))
+        ybar = xp.reshape(ybar, _kept(xs, axis))
+    if ybar.__class__ is np.ndarray and ybar.shape == xs:    # reduced over axes of length 1
+        return ybar
+    return xp.broadcast_to(ybar, xs)
+
+
+def _reshape(x, shape):
+    return x.reshape(shape) if x.__class__ is np.ndarray else np.reshape(x, shape)
 
 
 def _broadcast_to(x, shape):
@@ -81,8 +92,10 @@ def _column(xp, v):
 
 
 def _matmul_vjp_a(xp, ybar, out, a, b):
+    if b.__class__ is np.ndarray and b.ndim == 2 and a.__class__ is np.ndarray and a.ndim == 2:
+        return ybar @ b.T                                     # the common case, directly
     na, nb = len(_shape(a)), len(_shape(b))
-    if na == 2 and nb == 2:                                   # the common case, directly
+    if na == 2 and nb == 2:
         return ybar @ b.T
     if nb == 1:                                               # out[..., i] = sum_k a[..., i, k] b[k]
         return unbroadcast(_column(xp, ybar) * b, a, xp)
@@ -93,6 +106,8 @@ def _matmul_vjp_a(xp, ybar, out, a, b):
 
 
 def _matmul_vjp_b(xp, ybar, out, a, b):
+    if a.__class__ is np.ndarray and a.ndim == 2 and b.__class__ is np.ndarray and b.ndim == 2:
+        return a.T @ ybar                                     # the common case, directly
     na, nb = len(_shape(a)), len(_shape(b))
     if na == 2 and nb == 2:
         return a.T @ ybar

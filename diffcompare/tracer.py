@@ -88,12 +88,14 @@ class Tape:
         # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
         # numbers; SymPy keeps the table's literal form.
         consts = {} if getattr(xp, "__name__", "") == "SYMPY" else CONSTANT_PARTIALS
-        entries, bars, done = self.entries, {root: seed}, {}
-        pop = bars.pop
+        entries, done = self.entries, {}
+        bars = [None] * (root + 1)                    # cotangents by entry: a list, not a dict
+        bars[root] = seed
         for i in range(root, -1, -1):
-            ybar = pop(i, None)
+            ybar = bars[i]
             if ybar is None:
                 continue
+            bars[i] = None                            # freed as soon as it is used
             prim, links, args, out, kw = entries[i]
             if prim is None or keep:
                 done[i] = ybar
@@ -107,16 +109,20 @@ class Tape:
                         d = rules[k](xp, out, *args)
                         g = _times(ybar, d, out, args) if d.__class__ is np.ndarray else ybar * d
                     else:
-                        g = ybar if c[k] == 1.0 else -ybar if c[k] == -1.0 else ybar * c[k]
+                        ck = c[k]
+                        g = ybar if ck == 1.0 else -ybar if ck == -1.0 else ybar * ck
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
                         a = args[k]
                         if g.__class__ is not np.ndarray or a.__class__ is not np.ndarray or g.shape != a.shape:
                             g = unbroadcast(g, a, xp)
-                    bars[p] = bars[p] + g if p in bars else g
+                    b = bars[p]
+                    bars[p] = g if b is None else b + g
             elif prim.vjps is not None:              # structural: explicit vjp
+                vjps = prim.vjps
                 for k, p in links:
-                    g = prim.vjps[k](xp, ybar, out, *args, **kw) if kw else prim.vjps[k](xp, ybar, out, *args)
-                    bars[p] = bars[p] + g if p in bars else g
+                    g = vjps[k](xp, ybar, out, *args, **kw) if kw else vjps[k](xp, ybar, out, *args)
+                    b = bars[p]
+                    bars[p] = g if b is None else b + g
             # else: no gradient (step, sign) -- the cotangent stops here
         return done
 
@@ -183,8 +189,8 @@ def _fmt(v, digits):
 def _times(ybar, d, out, args):
     """``ybar * d`` for an array partial ``d``, in place when ``d`` is a temporary the rule
     just made (tanh's partial): one big allocation fewer per op."""
-    if ybar.__class__ is np.ndarray and d.base is None and d.shape == ybar.shape \
-            and d.dtype == ybar.dtype and d is not out and all(d is not a for a in args):
+    if ybar.__class__ is np.ndarray and d.base is None and d is not out and d is not args[0] \
+            and (len(args) == 1 or d is not args[1]) and d.shape == ybar.shape and d.dtype == ybar.dtype:
         return np.multiply(d, ybar, out=d)
     return ybar * d
 
@@ -328,20 +334,24 @@ def gradient(f, params):
     """``(value, grads, tape)`` of one traced call: grads shaped like params (floats for
     floats), params checked as they are boxed (floats and float arrays pass; anything else
     goes through ``check_params``), and a NaN or inf param named when the value is not finite."""
-    if params.__class__ is not dict or not all(
-            v.__class__ is float or (v.__class__ is np.ndarray and v.dtype.kind == "f" and v.ndim)
-            for v in params.values()):
+    if params.__class__ is dict:
+        for v in params.values():
+            if v.__class__ is not float and (v.__class__ is not np.ndarray or v.dtype.kind != "f" or not v.ndim):
+                params = check_params(params)
+                break
+    else:
         params = check_params(params)
     tape = record(f, params)
     bars = tape.backward()
-    grads = {}
+    grads, get = {}, bars.get
     for i, (name, v) in enumerate(params.items()):        # the leaves are the first entries
-        g = bars.get(i)
+        g = get(i)
         if g is None:
             g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
-        elif g.__class__ is not float and v.__class__ is float:
-            g = float(g)
-        elif v.__class__ is np.ndarray and (g.__class__ is not np.ndarray or g.dtype != v.dtype):
+        elif v.__class__ is float:
+            if g.__class__ is not float:
+                g = float(g)
+        elif g.__class__ is not np.ndarray or g.dtype != v.dtype:
             g = np.asarray(g, dtype=np.result_type(v, np.float32))   # float16 params: float32 grads
         grads[name] = g
     value = tape.value

@@ -44,9 +44,11 @@ def _keyword_metadata(prim, fn):
     names = prim.vjps[0].__code__.co_varnames[4:prim.vjps[0].__code__.co_argcount]
 
     def f(x, *meta, **kw):
+        if not meta:
+            return fn(x, **kw)
         if len(meta) > len(names):
             raise TypeError(f"{prim.name}() takes at most {len(names)} metadata arguments")
-        return fn(x, **dict(zip(names, meta), **kw)) if meta else fn(x, **kw)
+        return fn(x, **dict(zip(names, meta), **kw))
     f.__name__ = prim.name
     return f
 
