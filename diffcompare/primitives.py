@@ -88,6 +88,11 @@ class Primitive:
     domain: tuple = (-2.0, 2.0)         # where the table tests sample it (elementwise rows)
     nargs: int = 1
     notes: str = field(default="", compare=False)
+    constant: Optional[tuple] = field(default=None, init=False, compare=False, repr=False)
+    """(c_0, c_1, ...) when every partial is a constant (add: 1, 1): set below from the table."""
+    passes: Optional[tuple] = field(default=None, init=False, compare=False, repr=False)
+    """Per argument, where its partial is one of the rule's own inputs (mul: y, x; exp: out),
+    as a position in (out, *args), else None: the sweep multiplies it in without a call."""
 
     @property
     def elementwise(self) -> bool:
@@ -322,3 +327,25 @@ def _constant_partials(prim):
 
 CONSTANT_PARTIALS = {r.name: c for r in ROWS if r.partials is not None and (c := _constant_partials(r)) is not None}
 """Rows whose partials are constants: the sweeps add the cotangent itself, not times 1."""
+for _name, _c in CONSTANT_PARTIALS.items():
+    object.__setattr__(TABLE[_name], "constant", _c)      # read on the hot path as prim.constant
+
+
+def _passing_partials(prim):
+    """Per argument, the position in ``(out, *args)`` of the input its partial returns as is
+    (mul: ``y`` and ``x``; exp: ``out``), else None -- found by handing the rule opaque objects
+    and seeing which one comes back (``None`` for the row when no partial passes one)."""
+    found = []
+    for rule in prim.partials:
+        objs = [object() for _ in range(prim.nargs + 1)]
+        try:
+            r = rule(object(), *objs)
+        except Exception:
+            r = None
+        found.append(next((i for i, o in enumerate(objs) if r is o), None))
+    return tuple(found) if any(i is not None for i in found) else None
+
+
+for _row in ROWS:
+    if _row.partials is not None and _row.constant is None:
+        object.__setattr__(_row, "passes", _passing_partials(_row))

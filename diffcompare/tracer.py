@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import TracerError
 from .params import check_params, scalar_output
-from .primitives import CONSTANT_PARTIALS, unbroadcast
+from .primitives import unbroadcast
 from .traced import Traced
 from .vocabulary import NUMPY, namespace
 
@@ -87,7 +87,7 @@ class Tape:
                 and out.dtype != np.float64 else 1.0
         # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
         # numbers; SymPy keeps the table's literal form.
-        consts = {} if getattr(xp, "__name__", "") == "SYMPY" else CONSTANT_PARTIALS
+        consts = getattr(xp, "__name__", "") != "SYMPY"
         entries, done = self.entries, {}
         bars = [None] * (root + 1)                    # cotangents by entry: a list, not a dict
         bars[root] = seed
@@ -103,11 +103,16 @@ class Tape:
                     continue
             rules = prim.partials
             if rules is not None:                    # elementwise: ybar * local partial
-                c = consts.get(prim.name)
+                c = prim.constant if consts else None
+                passes = prim.passes
                 for k, p in links:
                     if c is None:
-                        d = rules[k](xp, out, *args)
-                        g = _times(ybar, d, out, args) if d.__class__ is np.ndarray else ybar * d
+                        w = None if passes is None else passes[k]
+                        if w is not None:            # the partial is an input as is: y, x, out
+                            g = ybar * (out if w == 0 else args[w - 1])
+                        else:
+                            d = rules[k](xp, out, *args)
+                            g = _times(ybar, d, out, args) if d.__class__ is np.ndarray else ybar * d
                     else:
                         ck = c[k]
                         g = ybar if ck == 1.0 else -ybar if ck == -1.0 else ybar * ck
@@ -271,14 +276,25 @@ def _op(prim):
     if prim.nargs == 2:
         return _binary(prim)
     impl = prim.impl
+    if not prim.elementwise:                        # structural: metadata by keyword
+        def structural(x, **kw):
+            if x.__class__ is not Box:
+                return impl(x, **kw)
+            return _unary(prim, x, kw or None)
+        return structural
+    scalar = getattr(impl, "scalar", None)          # the math-module half of a _fast row
 
-    def unary(x, **kw):
+    def unary(x):
         if x.__class__ is not Box:
-            return impl(x, **kw)
-        if kw:
-            return _unary(prim, x, kw)
+            return impl(x)
         tape, xv = x.tape, x.value                  # the common case, recorded here directly
-        out = impl(xv)
+        if scalar is not None and xv.__class__ is float:
+            try:
+                out = scalar(xv)
+            except (OverflowError, ValueError):     # IEEE's inf / nan, from numpy
+                out = impl(xv)
+        else:
+            out = impl(xv)
         entries = tape.entries
         entries.append((prim, ((0, x.index),), (xv,), out, None))
         return Box(out, tape, len(entries) - 1)
@@ -312,8 +328,8 @@ def record(f, params, data=None):
     try:
         inputs = dict(params, **data) if data else params
         tape.entries = [(None, (), (), v, None) for v in inputs.values()]      # the leaves, at once
-        tape.inputs = {k: i for i, k in enumerate(inputs)}
-        tape.labels = {i: k for k, i in tape.inputs.items()}
+        tape.labels = dict(enumerate(inputs))
+        tape.inputs = dict(zip(inputs, range(len(inputs))))
         boxes = {k: Box(v, tape, i) for i, (k, v) in enumerate(inputs.items())}
         if data:
             out = f({k: boxes[k] for k in params}, TRACER, **{k: boxes[k] for k in data})

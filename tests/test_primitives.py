@@ -133,3 +133,20 @@ def test_every_row_has_what_its_kind_needs():
         else:
             assert r.jvp is not None and len(r.vjps) == r.nargs, r.name
         assert r.show, r.name
+
+
+def test_shortcut_partials_are_what_the_rules_return():
+    """The sweeps skip the call for a constant partial (add, sub, neg) and for one that is an
+    input as is (mul: y, x; exp: out): on real values each shortcut must be the rule's answer."""
+    assert TABLE["add"].constant == (1.0, 1.0) and TABLE["sub"].constant == (1.0, -1.0)
+    assert TABLE["mul"].passes == (2, 1) and TABLE["exp"].passes == (0,)
+    assert TABLE["log"].passes is None and TABLE["div"].constant is None
+    rng = np.random.default_rng(3)
+    for row in ELEMENTWISE:
+        args = [rng.uniform(*row.domain, size=3) for _ in range(row.nargs)]
+        out = row.impl(*args)
+        for k, rule in enumerate(row.partials):
+            if row.constant is not None:
+                assert np.all(rule(NUMPY, out, *args) == row.constant[k]), row.name
+            if row.passes is not None and row.passes[k] is not None:
+                assert rule(NUMPY, out, *args) is (out, *args)[row.passes[k]], row.name
