@@ -23,6 +23,7 @@ the wrapper costs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -69,21 +70,25 @@ def _loops(fn, arg, min_time, clock):
 def interleaved(fns, arg, rounds=9, min_time=0.05, base=None, clock=time.process_time):
     """Seconds per call of each ``fns[name](arg)``: median over ``rounds`` rounds, the
     functions taking turns within a round so a busy machine slows them alike; and, with
-    ``base``, each one's median per-round ratio to ``fns[base]``."""
+    ``base``, each one's median per-round ratio to ``fns[base]``; and the spread (min, max
+    over the rounds) of both."""
     loops = {k: _loops(f, arg, min_time, clock) for k, f in fns.items()}
     times = {k: [] for k in fns}
     for _ in range(rounds):
         for k, f in fns.items():
             n = loops[k]
+            gc.collect()            # another contender's cyclic garbage is not ours to time
             t0 = clock()
             for _ in range(n):
                 f(arg)
             times[k].append((clock() - t0) / n)
     med = {k: float(np.median(v)) for k, v in times.items()}
+    spread = {"seconds": {k: [float(np.min(v)), float(np.max(v))] for k, v in times.items()}}
     if base is None:
-        return med, None
-    ratios = {k: float(np.median(np.array(v) / np.array(times[base]))) for k, v in times.items()}
-    return med, ratios
+        return med, None, spread
+    per_round = {k: np.array(v) / np.array(times[base]) for k, v in times.items()}
+    spread["ratio"] = {k: [float(r.min()), float(r.max())] for k, r in per_round.items()}
+    return med, {k: float(np.median(r)) for k, r in per_round.items()}, spread
 
 
 def _check(g, ref, what):
@@ -121,10 +126,12 @@ def w1(rounds, min_time, clock):
     p = m.params
     n_ops = len(dc.trace(m, p))
     fns = _contenders(m, p, for_model(m))
-    med, ratios = interleaved(fns, p, rounds, min_time, base="hand", clock=clock)
+    med, ratios, spread = interleaved(fns, p, rounds, min_time, base="hand", clock=clock)
     us = lambda t: t / n_ops * 1e6
     return {"workload": "W1", "what": "softplus chain depth 10, 20 params", "tape_length": n_ops,
             "us_per_op": {k: us(t) for k, t in med.items()}, "ratio_to_hand": ratios,
+            "us_per_op_spread": {k: [us(a), us(b)] for k, (a, b) in spread["seconds"].items()},
+            "ratio_spread": spread["ratio"],
             "speedup_vs_autograd": med["autograd"] / med["ours"],
             "target": "eager >= 10x faster than autograd, <= 1.0 us/op; compiled <= 1.5x hand"}
 
@@ -136,8 +143,10 @@ def depth_and_codegen(rounds, min_time, clock):
     for d in (10, 10_000):
         m = models.get("softplus_chain", depth=d)
         g = dc.grad(m)
-        med, _ = interleaved({"ours": g}, m.params, max(3, rounds // 3), min_time, clock=clock)
-        out[f"us_per_op_depth_{d}"] = med["ours"] / len(dc.trace(m, m.params)) * 1e6
+        med, _, spread = interleaved({"ours": g}, m.params, max(3, rounds // 3), min_time, clock=clock)
+        n = len(dc.trace(m, m.params))
+        out[f"us_per_op_depth_{d}"] = med["ours"] / n * 1e6
+        out[f"us_per_op_depth_{d}_spread"] = [t / n * 1e6 for t in spread["seconds"]["ours"]]
     out["depth_ratio"] = out["us_per_op_depth_10000"] / out["us_per_op_depth_10"]
     for n_ops in (500, 100_000):
         def chain(p, xp, n=n_ops // 2):
@@ -160,9 +169,10 @@ def _mlp(name, model, rounds, min_time, target, clock):
     v_ours, g_ours = dc.value_and_grad(model)(p)
     if abs(v_ours - v_hand) > 1e-10 * max(1.0, abs(v_hand)):
         raise AssertionError(f"{name}: values disagree: {v_ours} vs hand-written {v_hand}")
-    med, ratios = interleaved(_contenders(model, p, hand), p, rounds, min_time, base="hand", clock=clock)
+    med, ratios, spread = interleaved(_contenders(model, p, hand), p, rounds, min_time, base="hand", clock=clock)
     return {"workload": name, "what": model.description, "tape_length": len(dc.trace(model, p)),
-            "seconds": med, "ratio_to_hand": ratios, "target": target}
+            "seconds": med, "ratio_to_hand": ratios, "seconds_spread": spread["seconds"],
+            "ratio_spread": spread["ratio"], "target": target}
 
 
 def run(quick=False, clock_name="cpu"):
@@ -196,27 +206,28 @@ def run(quick=False, clock_name="cpu"):
 
 def table(out):
     r1, r2, r3 = out["results"]
-    u, q1 = r1["us_per_op"], r1["ratio_to_hand"]
-    lines = [f"BLAS threads: {out['blas_threads']}; {out['clock']} time, medians of interleaved rounds",
+    u, us, q1, qs = r1["us_per_op"], r1["us_per_op_spread"], r1["ratio_to_hand"], r1["ratio_spread"]
+    span = lambda lo_hi, f: f"[{lo_hi[0]:{f}}-{lo_hi[1]:{f}}]"
+    lines = [f"BLAS threads: {out['blas_threads']}; {out['clock']} time, medians [min-max] of interleaved rounds",
              "",
-             f"W1 {r1['what']} (tape {r1['tape_length']} ops)   target {r1['target']}",
-             f"   us/op  hand {u['hand']:.3f}   compiled {u['compiled']:.3f} ({q1['compiled']:.2f}x hand)   "
-             f"ours {u['ours']:.2f} (backend {u['ours_backend']:.2f})   autograd {u['autograd']:.2f}"
-             + (f"   jax.jit {u['jax.jit']:.3f} ({q1['jax.jit']:.2f}x hand)" if "jax.jit" in u else ""),
-             f"   ours (eager) is {r1['speedup_vs_autograd']:.1f}x faster than autograd"]
+             f"W1 {r1['what']} (tape {r1['tape_length']} ops)   target {r1['target']}   (us per op)"]
+    for k, label in (("hand", "hand-written"), ("compiled", "compiled"), ("ours", "ours (eager)"),
+                     ("ours_backend", "  its backend"), ("autograd", "autograd"), ("jax.jit", "jax.jit")):
+        if k in u:
+            lines.append(f"   {label:<13} {u[k]:7.3f} {span(us[k], '.3f'):<15} {q1[k]:6.2f}x hand {span(qs[k], '.2f')}")
+    lines.append(f"   ours (eager) is {r1['speedup_vs_autograd']:.1f}x faster than autograd")
     for r in (r2, r3):
-        s, q = r["seconds"], r["ratio_to_hand"]
-        lines += ["",
-                  f"{r['workload']} {r['what']} (tape {r['tape_length']} ops)   target {r['target']}",
-                  f"   hand-written {s['hand'] * 1e6:9.1f} us",
-                  f"   compiled     {s['compiled'] * 1e6:9.1f} us   {q['compiled']:.2f}x hand",
-                  f"   ours (eager) {s['ours'] * 1e6:9.1f} us   {q['ours']:.2f}x hand   (backend {q['ours_backend']:.2f}x)",
-                  f"   autograd     {s['autograd'] * 1e6:9.1f} us   {q['autograd']:.2f}x hand"]
-        if "jax.jit" in s:
-            lines.append(f"   jax.jit      {s['jax.jit'] * 1e6:9.1f} us   {q['jax.jit']:.2f}x hand")
+        s, ss, q, qs = r["seconds"], r["seconds_spread"], r["ratio_to_hand"], r["ratio_spread"]
+        lines += ["", f"{r['workload']} {r['what']} (tape {r['tape_length']} ops)   target {r['target']}   (us per call)"]
+        for k, label in (("hand", "hand-written"), ("compiled", "compiled"), ("ours", "ours (eager)"),
+                         ("ours_backend", "  its backend"), ("autograd", "autograd"), ("jax.jit", "jax.jit")):
+            if k in s:
+                lines.append(f"   {label:<13} {s[k] * 1e6:9.1f} [{ss[k][0] * 1e6:.1f}-{ss[k][1] * 1e6:.1f}]"
+                             f"   {q[k]:6.2f}x hand {span(qs[k], '.2f')}")
     d = out["depth_and_codegen"]
     lines += ["",
-              f"D  eager us/op: depth 10 {d['us_per_op_depth_10']:.2f}, depth 10,000 {d['us_per_op_depth_10000']:.2f} "
+              f"D  eager us/op: depth 10 {d['us_per_op_depth_10']:.2f} {span(d['us_per_op_depth_10_spread'], '.2f')}, "
+              f"depth 10,000 {d['us_per_op_depth_10000']:.2f} {span(d['us_per_op_depth_10000_spread'], '.2f')} "
               f"(ratio {d['depth_ratio']:.2f}, target <= 1.2)",
               f"   compiled code generation: {d['codegen_ms_500']:.1f} ms at 500 ops (target <= 20), "
               f"{d['codegen_ms_100000'] / 1e3:.1f} s at 100,000 ops (runs: {d['runs_100000']})",

@@ -104,7 +104,10 @@ class GradFn:
         fast = self._fast
         if fast is not None:
             t0 = time.perf_counter()
-            value, grads, stats = fast(params)
+            try:
+                value, grads, stats = fast(params)
+            except TypeError as e:
+                raise _typed(e) from None
             info = self.info
             info["call_s"] = time.perf_counter() - t0
             if stats is not self._stats:             # a backend that keeps one stats dict
@@ -122,10 +125,18 @@ class GradFn:
         if value - value != 0.0:                     # nan or inf: was a param to blame?
             check_params(params)
         if getattr(self._call, "validated", False):   # shapes its own results: later calls go direct
-            self._fast = _guard(self._call)
+            self._fast = self._call
         else:
             grads = like(grads, params)
         return (value, grads) if self.with_value else grads
+
+
+def _typed(e):
+    """numpy's refusal of a traced value (a TypeError) as our typed error; others as they are."""
+    if "does not support ufuncs" in str(e) or "Box" in str(e) or "Dual" in str(e):
+        return TracerError(f"a numpy function was called on a traced value ({e}); use the xp your "
+                           "function receives")
+    return e
 
 
 def _guard(fn):
@@ -134,11 +145,7 @@ def _guard(fn):
         try:
             return fn(*a, **kw)
         except TypeError as e:
-            if "does not support ufuncs" in str(e) or "Box" in str(e) or "Dual" in str(e):
-                raise TracerError(
-                    f"a numpy function was called on a traced value ({e}); use the xp your "
-                    "function receives") from None
-            raise
+            raise _typed(e) from None
     return g
 
 

@@ -230,10 +230,15 @@ class Job:
         return True
 
     def _reap(self):
-        _, status, usage = os.wait4(self.pid, 0)
+        try:
+            _, status, usage = os.wait4(self.pid, 0)
+            self.cpu_used = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:     # reaped already: a Ctrl-C landed between wait4 and here
+            status = signal.SIGKILL   # (a wait status: killed), so kill() after it is a no-op
         self._status = status
-        self.cpu_used = usage.ru_utime + usage.ru_stime
-        os.close(self._fd)
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
         if self._chunks:
             try:
                 self._outcome = pickle.loads(b"".join(self._chunks))

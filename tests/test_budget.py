@@ -86,6 +86,19 @@ def test_bad_budget_is_refused():
             budget.run(sum, [1], cpu=bad)
 
 
+def test_kill_after_a_reap_that_was_cut_short():
+    """A Ctrl-C can land after ``wait4`` reaped the child but before the job noted it: the
+    cleanup's ``kill()`` must then end quietly (not raise ChildProcessError, which turned a
+    Ctrl-C of ``swell`` into exit code 1), and the job reads as killed."""
+    job = budget.start(_spin, cpu=5, what="spin")
+    os.kill(job.pid, signal.SIGKILL)
+    os.wait4(job.pid, 0)                      # reaped behind the job's back
+    job.kill()
+    job.kill()                                # and again: still quiet, the pipe closed once
+    with pytest.raises(budget.WorkerError, match="SIGKILL"):
+        job.result()
+
+
 def test_wait_any_returns_the_first_finished():
     jobs = [budget.start(time.sleep, 3, cpu=1, wall=10, what="slow"),
             budget.start(sum, [1], cpu=1, what="fast")]

@@ -89,6 +89,14 @@ def test_numpy_behind_the_namespaces_back_is_caught():
         dc.grad(lambda p, xp: math.exp(p["w"]))({"w": 1.0})
 
 
+def test_numpy_behind_the_back_is_caught_on_later_calls_too():
+    """After its first call a GradFn goes straight to the backend: the typed error stays."""
+    g = dc.grad(lambda p, xp: np.sum(p["a"]) if p["a"][0] > 1.5 else xp.sum(p["a"]))
+    assert np.all(g({"a": np.ones(3)})["a"] == 1.0)
+    with pytest.raises(TracerError, match="xp"):
+        g({"a": np.full(3, 2.0)})
+
+
 def test_unknown_op_names_where_rows_are_added():
     with pytest.raises(UnknownOpError, match="primitives.py"):
         dc.grad(lambda p, xp: xp.arctan(p["w"]))({"w": 1.0})
