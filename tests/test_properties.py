@@ -203,6 +203,28 @@ def _intermediates_bounded(program, ops, params, finite=True):
     return True
 
 
+KINKS = {"abs": lambda a, b: a == 0, "relu": lambda a, b: a == 0,
+         "maximum": lambda a, b: a == b, "minimum": lambda a, b: a == b}
+
+
+def _at_a_kink(program, params):
+    """Does a non-smooth op see its tie (|0|, max(a, a))? There the derivative is a convention
+    (ties split, as autograd does) and SymPy's algebra may rewrite the expression before it
+    differentiates (|max(x, 0)| is max(x, 0)), giving another element of the subdifferential
+    (1.25 * 1/2 where autograd's chain rule gives 0.25): the symbolic method is compared off
+    kinks; autodiff and forward mode follow autograd's convention everywhere."""
+    from diffcompare import NUMPY
+    pool = list(params.values())
+    with np.errstate(all="ignore"):
+        for name, i, j, k in program:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            if name in KINKS and np.any(KINKS[name](np.asarray(a), np.asarray(_fit(NUMPY, a, b)))):
+                return True
+            op = SCALAR_OPS.get(name) or EDGE_OPS[name]
+            pool.append(op(NUMPY, a, _fit(NUMPY, a, b), k))
+    return False
+
+
 def same_entries(g, ref, rel=REL, what="", algebra=False):
     """Entry by entry: nan where ref is nan, the same inf where ref is inf, and the finite
     entries within ``rel`` of the largest finite reference entry. ``algebra`` (the symbolic
@@ -321,15 +343,28 @@ def test_edge_programs_nan_stays_in_its_entry(program, values, arr):
     params = dict({f"p{i}": v for i, v in enumerate(values)}, w=arr)
     assume(_intermediates_bounded(program, EDGE, params, finite=False))
     f = run(program, {k: _elementwise_on_arrays(op) for k, op in EDGE.items()})
-    check(f, params, METHODS + ("symbolic",))
+    kink = _at_a_kink(program, params)
+    event("at a kink: symbolic not compared" if kink else "symbolic compared")
+    check(f, params, METHODS + (() if kink else ("symbolic",)))
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=450, **SETTINGS)   # with the ~51 edge programs off kinks: 500 for the symbolic method
 @given(program=_steps(SCALAR_OPS, 6), values=st.lists(scalars, min_size=1, max_size=2))
 def test_symbolic_equals_autograd_on_scalar_programs(program, values):
     params = {f"p{i}": v for i, v in enumerate(values)}
-    assume(_intermediates_bounded(program, SCALAR_OPS, params))
+    assume(_intermediates_bounded(program, SCALAR_OPS, params) and not _at_a_kink(program, params))
     check(run(program, SCALAR_OPS), params, ("symbolic",))
+
+
+def test_kinks_are_found_where_the_symbolic_method_may_pick_another_subgradient():
+    program = [("relu", 0, 0, 0), ("abs", 1, 0, 0)]
+    assert _at_a_kink(program, {"p0": 0.0}) and not _at_a_kink(program, {"p0": 0.3})
+    f = run(program, SCALAR_OPS)
+    check(f, {"p0": 0.3}, METHODS + ("symbolic",))           # off the kink every method agrees
+    with np.errstate(all="ignore"):
+        ref = dc.grad(f, "autograd")({"p0": 0.0})["p0"]
+        assert dc.grad(f, "autodiff")({"p0": 0.0})["p0"] == ref == 0.25      # autograd's convention
+        assert dc.grad(f, "symbolic")({"p0": 0.0})["p0"] == 0.625            # |max(x,0)| -> max(x,0)
 
 
 def test_the_issue_examples_entry_by_entry():
