@@ -5,11 +5,14 @@ at tiny steps along a few probe directions (rounding noise, after Moré & Wild's
 then the probes -- signed random directions over all params, one per param block, sampled
 coordinates -- each judged by ``probe.judge``. A failing direction is narrowed down by group
 testing: its support is bisected and each half probed, down to single entries (small
-problems simply probe every coordinate). Then the status, with every entry the dtype cannot
+problems simply probe every coordinate). A failure no entry shows on its own must show again
+(``Run.confirmed``): a direction crossing several kinks at once, or a noise fluke, is marked
+"unconfirmed" and the check goes on. Then the status, with every entry the dtype cannot
 resolve named.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -24,6 +27,7 @@ _CAL = 1.5                # sigma per unit of the median noise statistic (see _n
 _ALL_COORDS = 64          # up to this many params, a failure probes every coordinate
 _CULPRITS = 8             # entries the group testing names at most
 _NOISE_VECS = 4
+_CONFIRM = 2              # fresh directions that must all agree before a lone direction's failure is dropped
 
 
 class Evaluator:
@@ -177,7 +181,7 @@ class Run:
         num = a + r["err"]
         rel = abs(r["err"]) / max(abs(a), abs(num), 1e-300) if math.isfinite(r["err"]) else math.inf
         self.entries.append(Entry(name, idx, ip, a / s, num / s, abs(r["err"]) / s, rel, r["E"] / s,
-                                  r["h"], r["verdict"]))
+                                  r["h"], r["verdict"], rough=r["ladder"].rough))
         if r["verdict"] not in ("ok", "FAIL"):
             self.whys.setdefault(r["verdict"], (self.entries[-1].label(), r.get("why", "")))
         if output_table and r["verdict"] == "FAIL" and avec is not None:
@@ -235,6 +239,44 @@ class Run:
                                           math.nan, math.nan, 0.0, "FAIL"))
                 found += 1
             stack.extend(p for _, p in sorted(bad, key=lambda b: b[0]))
+
+    def confirmed(self, pt, ip, v, rng):
+        """A direction (or group) failed, but did any entry fail on its own? If none did: when
+        every entry was probed alone and either some of them sit next to a kink or (all ok)
+        their bounds cannot add up to the direction's error, the direction's own stencil
+        misjudged f (it crosses several kinks at once, which its test of smoothness cannot
+        tell from a smooth f); otherwise the
+        disagreement must show again along one of ``_CONFIRM`` fresh random-sign directions
+        over the same entries -- an error in the gradient does (it is in the entries, whatever
+        the signs), a noise fluke need not. Unconfirmed, the failures at this point are marked
+        so (the status is inconclusive), and the probes go on."""
+        mine = [e for e in self.entries if e.point == ip and e.verdict == "FAIL"]
+        if any(e.index is not None for e in mine):
+            return True
+        support, tol = np.flatnonzero(v), self.o["tol"]
+        # every entry of v judged ok alone bounds the directional error by sum |v_k| E_k; a
+        # direction claiming more than that contradicts them: its own stencil misjudged f
+        alone = {(e.name, e.index): e for e in self.entries if e.point == ip and e.index is not None and not e.output}
+        ok = [alone.get(self.L.locate(int(k))) for k in support]
+        bound = sum(abs(v[k]) * e.expected for k, e in zip(support, ok)) if all(
+            e is not None and e.verdict == "ok" for e in ok) else math.inf
+        failed = mine[0]
+        # every entry probed alone, none failing, some next to a kink: the direction crosses it
+        kinks = all(e is not None and e.verdict in ("ok", "kink") for e in ok) and \
+            any(e.rough for e in ok)
+        if not kinks and not failed.abs_error - tol * failed.expected > tol * bound:
+            for _ in range(_CONFIRM):
+                w = np.zeros_like(v)
+                w[support] = rng.choice((-1.0, 1.0), support.size) * np.abs(v[support])
+                if self.probe(pt, ip, "dir:confirm", None, w)["verdict"] == "FAIL":
+                    return True
+        ids = {id(e) for e in mine}
+        self.entries = [dataclasses.replace(e, verdict="unconfirmed") if id(e) in ids else e for e in self.entries]
+        self.whys.setdefault("unconfirmed", (failed.label(), "every entry agrees alone" + (
+            ", some of them next to a kink the direction's stencil crosses" if kinks else
+            f", bounding the error by {tol * bound:.2g}" if math.isfinite(bound) else
+            f", and {_CONFIRM} fresh directions agree")))
+        return False
 
     def transpose_partners(self, pt, ip, scale):
         """Probe the mirrored entry of the worst failing coordinates of 2-D params (and the
@@ -309,13 +351,15 @@ def run(target, L, params, theta0, *, seed, points, directions, coords, tol, rad
                 continue
             R.noise.append(pt.sigma)
             for name, idx, v in vecs:
+                if idx is not None and any(e.point == ip and e.name == name and e.index == idx for e in R.entries):
+                    continue                         # probed already, naming a direction's culprits
                 r = R.probe(pt, ip, name, idx, v, output_table=target.kind in ("jvp", "hvp", "hess"))
                 if r["verdict"] == "FAIL":
-                    failed_at = (pt, ip, v)
-                    break
+                    R.localize(pt, ip, v, scale)
+                    if R.confirmed(pt, ip, v, rng):
+                        failed_at = (pt, ip, v)
+                        break
             if failed_at:
-                pt, ip, v = failed_at
-                R.localize(pt, ip, v, scale)
                 if spec.g is not None:
                     R.transpose_partners(pt, ip, scale)
                 break
@@ -338,7 +382,10 @@ def _unverified(R, spec_g, L):
     return [L.name(int(k)) for k in order[:50]] + ([f"({bad.size - 50} more)"] if bad.size > 50 else [])
 
 
-_WHY = {"kink": "f is not smooth within the stencil at any step tried (a kink of abs/relu/max at "
+_WHY = {"unconfirmed": "a direction disagreed, but no entry does on its own, and either their own bounds rule "
+                       "the direction's error out or fresh directions over them agree (noise, or several "
+                       "kinks within its stencil at once)",
+        "kink": "f is not smooth within the stencil at any step tried (a kink of abs/relu/max at "
                 "or very near the point)",
         "nonfinite": "f is not finite at a probed point",
         "noise": "the noise of f makes the numerical derivative too inexact to judge (its modelled "

@@ -59,6 +59,7 @@ class Ladder:
         self.pt, self.v = pt, v
         self.norm = float(np.abs(v).sum())
         self.rungs = {}
+        self.rough = False          # f was not smooth within the first stencil tried (a kink near)
 
     def h(self, j):
         return self.pt.h0 * 2.0 ** j
@@ -157,6 +158,7 @@ def _walk(L, pt, sigma, A, S, tol):
     for _ in range(_DOWN):                               # a kink in the stencil: smaller steps
         if w["smooth"] or not L.usable(j - 1):
             break
+        L.rough = True
         j -= 1
         w = _window(L, j, sigma, A)
     if not w["smooth"]:

@@ -19,7 +19,7 @@ __all__ = ["Entry", "GradcheckResult", "GradcheckError", "GradcheckInputError", 
            "bug_kind"]
 
 # probe verdicts, in the order the table shows them
-VERDICTS = ("FAIL", "kink", "nonfinite", "noise", "underflow", "ok")
+VERDICTS = ("FAIL", "unconfirmed", "kink", "nonfinite", "noise", "underflow", "ok")
 
 
 class GradcheckInputError(DiffcompareError):
@@ -51,6 +51,7 @@ class Entry:
     step: float
     verdict: str
     output: str | None = None
+    rough: bool = False      # f was not smooth within this probe's first stencil: a kink near
 
     @property
     def ratio(self):
