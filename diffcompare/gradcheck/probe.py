@@ -194,8 +194,8 @@ def _walk(L, pt, sigma, A, S, tol):
         return r
     if L.usable(j - 1):                                  # confirm on the window below
         w2 = _window(L, j - 1, sigma, A)
-        if not w2["smooth"] or abs(w["R"] - w2["R"]) > tol * (w["E"] + w2["E"]):
-            return _one_sided(L, j, sigma, A, tol)
+        if not w2["smooth"] or w2["first"] or abs(w["R"] - w2["R"]) > tol * (w["E"] + w2["E"]):
+            return _one_sided(L, j, sigma, A, tol)       # (first-order below: a C1 point near)
     return dict(verdict="FAIL", err=w["R"], E=w["E"], h=w["h"], j=j, why="central")
 
 
