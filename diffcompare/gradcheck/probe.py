@@ -114,6 +114,21 @@ def _window(L, j, sigma, A):
 
 
 def _one_sided(L, j, sigma, A, tol):
+    """Judge with one-sided differences (``_one_sided_at``); a failure must hold on the next
+    window too (the one above, else below). Where it does not, a switch of f'' sits within one
+    of the stencils, and the verdict is "kink": a wrong gradient disagrees at every step."""
+    r = _one_sided_at(L, j, sigma, A, tol)
+    if r["verdict"] != "FAIL":
+        return r
+    k = j + 1 if L.h(j + 3) <= L.pt.hmax else j - 1
+    if k < j and not L.usable(k):
+        return r
+    if _one_sided_at(L, k, sigma, A, tol)["verdict"] == "FAIL":
+        return r
+    return dict(r, verdict="kink", why="one-sided differences disagree at one step but not at the next")
+
+
+def _one_sided_at(L, j, sigma, A, tol):
     """Judge with Richardson-extrapolated one-sided differences from each side."""
     h = L.h(j)
     sides = []
