@@ -1,5 +1,6 @@
-"""Looking at processes from a test: is one alive (not a zombie), and what did it start."""
+"""Looking at processes from a test: is one alive (not a zombie), what did it start, are they gone."""
 import subprocess
+import time
 
 
 def alive(pid):
@@ -22,3 +23,12 @@ def descendants(pid):
         out += kids
         todo += kids
     return out
+
+
+def still_alive(pids, within=2.0):
+    """The pids still alive ``within`` seconds from now (issue 12: no process outlives its
+    command by more than 2 s)."""
+    deadline = time.monotonic() + within
+    while any(alive(q) for q in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [q for q in pids if alive(q)]

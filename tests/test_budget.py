@@ -7,7 +7,7 @@ import textwrap
 import time
 
 import pytest
-from procs import alive, children
+from procs import children, still_alive
 
 from diffcompare import budget
 from diffcompare.errors import IntractableError
@@ -138,7 +138,4 @@ def test_no_process_outlives_its_parent(sig):
     assert len(family) == 2
     p.send_signal(sig)
     p.wait(timeout=10)
-    deadline = time.monotonic() + 2.0
-    while any(alive(q) for q in family) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(alive(q) for q in family)
+    assert not still_alive(family)

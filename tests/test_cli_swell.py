@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from procs import alive, descendants
+from procs import descendants, still_alive
 
 from diffcompare.cli import main
 
@@ -81,10 +81,7 @@ def test_issue12_2_no_process_outlives_swell(sig, tmp_path):
     assert len(family) >= 3, "the sweep never started its step processes"
     p.send_signal(sig)
     p.wait(timeout=10)
-    deadline = time.monotonic() + 2.0
-    while any(alive(q) for q in family) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(alive(q) for q in family)
+    assert not still_alive(family)
     if sig == signal.SIGINT:
         err = p.stderr.read()
         assert p.returncode == 130 and "interrupted" in err, err[-2000:]
