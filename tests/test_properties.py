@@ -351,9 +351,10 @@ def test_edge_programs_nan_stays_in_its_entry(program, values, arr):
 @settings(max_examples=450, **SETTINGS)   # with the ~51 edge programs off kinks: 500 for the symbolic method
 @given(program=_steps(SCALAR_OPS, 6), values=st.lists(scalars, min_size=1, max_size=2))
 def test_symbolic_equals_autograd_on_scalar_programs(program, values):
+    """The symbolic method, and reverse and forward mode beside it, on 450 more programs."""
     params = {f"p{i}": v for i, v in enumerate(values)}
     assume(_intermediates_bounded(program, SCALAR_OPS, params) and not _at_a_kink(program, params))
-    check(run(program, SCALAR_OPS), params, ("symbolic",))
+    check(run(program, SCALAR_OPS), params, METHODS + ("symbolic",))
 
 
 def test_kinks_are_found_where_the_symbolic_method_may_pick_another_subgradient():
