@@ -33,7 +33,7 @@ import types
 
 import numpy as np
 
-from .primitives import CONSTANT_PARTIALS, TABLE, unbroadcast
+from .primitives import TABLE, unbroadcast
 from .vocabulary import NUMPY
 
 __all__ = ["Program", "emit", "Retrace", "NotFinite", "Code"]
@@ -281,7 +281,7 @@ def _backward_lines(ctx, tape, names):
             argc[pos] = Code(names[p], args[pos], ctx)
         for k, p in links:
             if prim.partials is not None:
-                c = CONSTANT_PARTIALS.get(prim.name)
+                c = prim.constant
                 if c is None:
                     d = prim.partials[k](NUMPY, out, *args)
                     g = ybar * d

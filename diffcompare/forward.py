@@ -23,7 +23,6 @@ import numpy as np
 
 from .errors import BadOptionError, BadParamsError, IntractableError
 from .params import Layout, check_params, scalar_output
-from .primitives import CONSTANT_PARTIALS
 from .traced import Traced
 from .vocabulary import NUMPY, namespace
 
@@ -78,7 +77,7 @@ def tangent(prim, out, vals, args, kw):
                 t = [a.tangent]
                 return Dual(out, prim.jvp(t, out, vals[0], **kw) if kw else prim.jvp(t, out, vals[0]))
             if partials is not None:                 # elementwise: out has x's shape
-                c = CONSTANT_PARTIALS.get(prim.name)
+                c = prim.constant
                 if c is None:
                     return Dual(out, partials[0](NUMPY, out, vals[0]) * a.tangent)
                 return Dual(out, a.tangent if c[0] == 1.0 else -a.tangent if c[0] == -1.0 else c[0] * a.tangent)
@@ -96,7 +95,7 @@ def tangent(prim, out, vals, args, kw):
     if partials is None:
         return _masked(prim, out, vals, args, kw, first)
     shape = out.shape if out.__class__ is np.ndarray else np.shape(out)
-    consts = CONSTANT_PARTIALS.get(prim.name)
+    consts = prim.constant
     ydot, k = None, -1
     for a in args:
         k += 1
@@ -125,7 +124,7 @@ def _masked(prim, out, vals, args, kw, first):
         return Dual(out, np.zeros(full), np.zeros(full, bool) if masked else None)
     mask = None
     if prim.elementwise:
-        ydot, consts = None, CONSTANT_PARTIALS.get(prim.name)
+        ydot, consts = None, prim.constant
         for k, a in enumerate(args):
             if a.__class__ is not Dual:
                 continue

@@ -325,10 +325,12 @@ def _constant_partials(prim):
     return cs if all(c.__class__ is float for c in cs) else None
 
 
-CONSTANT_PARTIALS = {r.name: c for r in ROWS if r.partials is not None and (c := _constant_partials(r)) is not None}
-"""Rows whose partials are constants: the sweeps add the cotangent itself, not times 1."""
-for _name, _c in CONSTANT_PARTIALS.items():
-    object.__setattr__(TABLE[_name], "constant", _c)      # read on the hot path as prim.constant
+for _row in ROWS:                                         # read on the hot paths as prim.constant
+    if _row.partials is not None:
+        object.__setattr__(_row, "constant", _constant_partials(_row))
+CONSTANT_PARTIALS = {r.name: r.constant for r in ROWS if r.constant is not None}
+"""Rows whose partials are constants (the same as their ``constant``): the sweeps add the
+cotangent itself, not times 1."""
 
 
 def _passing_partials(prim):

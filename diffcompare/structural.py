@@ -91,11 +91,13 @@ def _column(xp, v):
     return xp.reshape(v, _shape(v) + (1,))
 
 
+def _ndim(x):
+    return x.ndim if x.__class__ is np.ndarray else len(_shape(x))
+
+
 def _matmul_vjp_a(xp, ybar, out, a, b):
-    if b.__class__ is np.ndarray and b.ndim == 2 and a.__class__ is np.ndarray and a.ndim == 2:
-        return ybar @ b.T                                     # the common case, directly
-    na, nb = len(_shape(a)), len(_shape(b))
-    if na == 2 and nb == 2:
+    na, nb = _ndim(a), _ndim(b)
+    if na == 2 and nb == 2:                                   # the common case, directly
         return ybar @ b.T
     if nb == 1:                                               # out[..., i] = sum_k a[..., i, k] b[k]
         return unbroadcast(_column(xp, ybar) * b, a, xp)
@@ -106,9 +108,7 @@ def _matmul_vjp_a(xp, ybar, out, a, b):
 
 
 def _matmul_vjp_b(xp, ybar, out, a, b):
-    if a.__class__ is np.ndarray and a.ndim == 2 and b.__class__ is np.ndarray and b.ndim == 2:
-        return a.T @ ybar                                     # the common case, directly
-    na, nb = len(_shape(a)), len(_shape(b))
+    na, nb = _ndim(a), _ndim(b)
     if na == 2 and nb == 2:
         return a.T @ ybar
     if na == 1 and nb == 1:

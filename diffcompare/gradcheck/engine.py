@@ -27,7 +27,7 @@ _CAL = 1.5                # sigma per unit of the median noise statistic (see _n
 _ALL_COORDS = 64          # up to this many params, a failure probes every coordinate
 _CULPRITS = 8             # entries the group testing names at most
 _NOISE_VECS = 4
-_CONFIRM = 2              # fresh directions that must all agree before a lone direction's failure is dropped
+_CONFIRM = 2              # fresh directions tried before a failure no entry shows is dropped
 
 
 class Evaluator:
@@ -245,11 +245,11 @@ class Run:
         every entry was probed alone and either some of them sit next to a kink or (all ok)
         their bounds cannot add up to the direction's error, the direction's own stencil
         misjudged f (it crosses several kinks at once, which its test of smoothness cannot
-        tell from a smooth f); otherwise the
-        disagreement must show again along one of ``_CONFIRM`` fresh random-sign directions
-        over the same entries -- an error in the gradient does (it is in the entries, whatever
-        the signs), a noise fluke need not. Unconfirmed, the failures at this point are marked
-        so (the status is inconclusive), and the probes go on."""
+        tell from a smooth f); otherwise the disagreement must show again along one of
+        ``_CONFIRM`` fresh random-sign directions over the same entries -- an error in the
+        gradient does (it is in the entries, whatever the signs), a noise fluke need not.
+        Unconfirmed, the failures at this point are marked so (the status is inconclusive), and
+        the probes go on."""
         mine = [e for e in self.entries if e.point == ip and e.verdict == "FAIL"]
         if any(e.index is not None for e in mine):
             return True
