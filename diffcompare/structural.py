@@ -56,6 +56,15 @@ def _kept(shape, axis):
 
 def _expand(xp, ybar, x, axis, keepdims):
     """Broadcast the cotangent of a reduction back over the reduced axes."""
+    if ybar.__class__ is np.ndarray and ybar.dtype.kind == "f":
+        xs = _shape(x)           # a cotangent of numbers (x may be dual): numbers, directly
+        if axis is not None and not keepdims:
+            if axis.__class__ is int and -len(xs) <= axis < len(xs):
+                a = axis % len(xs)
+                ybar = ybar.reshape(xs[:a] + (1,) + xs[a + 1:])
+            else:
+                ybar = ybar.reshape(_kept(xs, axis))
+        return ybar if ybar.shape == xs else _broadcast_to(ybar, xs)
     xs = _shape(x)
     if axis is not None and not keepdims:
         ybar = xp.reshape(ybar, _kept(xs, axis))
@@ -96,7 +105,8 @@ def _ndim(x):
 
 
 def _matmul_vjp_a(xp, ybar, out, a, b):
-    na, nb = _ndim(a), _ndim(b)
+    na = a.ndim if a.__class__ is np.ndarray else _ndim(a)
+    nb = b.ndim if b.__class__ is np.ndarray else _ndim(b)
     if na == 2 and nb == 2:                                   # the common case, directly
         return ybar @ b.T
     if nb == 1:                                               # out[..., i] = sum_k a[..., i, k] b[k]
@@ -108,7 +118,8 @@ def _matmul_vjp_a(xp, ybar, out, a, b):
 
 
 def _matmul_vjp_b(xp, ybar, out, a, b):
-    na, nb = _ndim(a), _ndim(b)
+    na = a.ndim if a.__class__ is np.ndarray else _ndim(a)
+    nb = b.ndim if b.__class__ is np.ndarray else _ndim(b)
     if na == 2 and nb == 2:
         return a.T @ ybar
     if na == 1 and nb == 1:
@@ -153,6 +164,9 @@ def _mean_jvp(xdots, out, x, axis=None, keepdims=False):
 
 
 def _mean_vjp(xp, ybar, out, x, axis=None, keepdims=False):
+    if axis is None and not keepdims and (ybar.__class__ is float or isinstance(ybar, np.floating)):
+        xs = _shape(x)           # the whole mean, of a number (x may be dual): numbers, directly
+        return _broadcast_to(ybar * (1 / math.prod(xs)), xs)
     return _expand(xp, ybar * (_size(out) / _size(x)), x, axis, keepdims)
 
 
