@@ -161,7 +161,7 @@ def _masked(prim, out, vals, args, kw, first):
 
 
 def _binary(prim, reflected):
-    impl, partials, consts, passes = prim.impl, prim.partials, prim.constant, prim.passes
+    impl, partials, consts, passes, jvp = prim.impl, prim.partials, prim.constant, prim.passes, prim.jvp
 
     def op(self, other):                    # apply() for two arguments, without packing them
         x, y = (other, self) if reflected else (self, other)
@@ -169,8 +169,12 @@ def _binary(prim, reflected):
         xv = x.value if xd else x
         yv = y.value if yd else y
         out = impl(xv, yv)
-        if partials is None or (xd and x.mask is not None) or (yd and y.mask is not None):
+        if (xd and x.mask is not None) or (yd and y.mask is not None):
             return tangent(prim, out, (xv, yv), (x, y), {})
+        if partials is None:
+            if jvp is None or not (xd or yd):
+                return tangent(prim, out, (xv, yv), (x, y), {})
+            return Dual(out, jvp([x.tangent if xd else None, y.tangent if yd else None], out, xv, yv))
         # The common case -- no masks, and each dual argument of the output's own shape (or
         # both floats): each product and sum ``tangent`` would make, without its search.
         oc = out.__class__
@@ -197,10 +201,30 @@ def _binary(prim, reflected):
 
 def _unary(prim, x, kw):
     """apply() for one argument (the namespace's unary functions, ``-x``, ``x[i]``, ``x.T``)."""
-    xv = x.value if x.__class__ is Dual else x
+    if x.__class__ is not Dual:
+        return prim.impl(x, **kw) if kw else prim.impl(x)
+    xv = x.value
     if kw:
-        return tangent(prim, prim.impl(xv, **kw), (xv,), (x,), kw)
-    return tangent(prim, prim.impl(xv), (xv,), (x,), {})
+        out = prim.impl(xv, **kw)
+        if x.mask is None and prim.jvp is not None:            # structural, without masks
+            return Dual(out, prim.jvp([x.tangent], out, xv, **kw))
+        return tangent(prim, out, (xv,), (x,), kw)
+    out = prim.impl(xv)
+    partials = prim.partials
+    if x.mask is not None:
+        return tangent(prim, out, (xv,), (x,), {})
+    if partials is None:
+        if prim.jvp is None:
+            return tangent(prim, out, (xv,), (x,), {})
+        return Dual(out, prim.jvp([x.tangent], out, xv))
+    # an elementwise row without masks: the one product ``tangent`` makes, without its search
+    t, c, w = x.tangent, prim.constant, prim.passes
+    if c is not None:
+        c = c[0]
+        return Dual(out, t if c == 1.0 else -t if c == -1.0 else c * t)
+    if w is not None and w[0] is not None:
+        return Dual(out, (out if w[0] == 0 else xv) * t)
+    return Dual(out, partials[0](NUMPY, out, xv) * t)
 
 
 def _function(prim):

@@ -129,22 +129,32 @@ def forward_over_reverse(f, params, directions, L=None):
     return tape.value, grads, hv
 
 
+_NO_STATS = {}
+
+
 def _autodiff(f, params, **options):
     _no_options("autodiff", options)
     L = Layout(params)
     dtype = _working_dtype(params)
     parts = list(zip(L.names, L.shapes, L.scalars))
 
+    ones = [(1,) + shape for shape in L.shapes]            # one direction's tangent shapes
+    Dual = forward.Dual
+
     def hvp_call(params, v):
         # one direction, straight from v's arrays to the result's: no flat vectors
-        tape, bars = _dual_sweep(f, params, {name: np.asarray(v[name], dtype=dtype).reshape((1,) + shape)
-                                             for name, shape, _ in parts})
-        out = {}
-        for name, shape, scalar in parts:
-            g = bars.get(tape.inputs[name])
-            t = g.tangent if g.__class__ is forward.Dual else np.zeros((1,) + shape, dtype)
+        tangents = {}
+        for (name, _, _), shape in zip(parts, ones):
+            a = v[name]
+            tangents[name] = (a if a.__class__ is np.ndarray and a.dtype == dtype
+                              else np.asarray(a, dtype=dtype)).reshape(shape)
+        tape, bars = _dual_sweep(f, params, tangents)
+        out, get = {}, bars.get
+        for i, ((name, shape, scalar), shape1) in enumerate(zip(parts, ones)):
+            g = get(i)                                     # the leaves are the first entries
+            t = g.tangent if g.__class__ is Dual else np.zeros(shape1, dtype)
             out[name] = float(t[0]) if scalar else t.reshape(shape)
-        return tape.value, out, {}
+        return tape.value, out, _NO_STATS
 
     def hess_call(params):
         biggest = max((np.size(e[3]) for e in tracer.record(f, params).entries), default=1)
@@ -373,7 +383,8 @@ class HessianFn:
         else:
             _, out, stats = self._calls[1](params)
         self.info["call_s"] = time.perf_counter() - t0
-        self.info.update(stats)
+        if stats:
+            self.info.update(stats)
         return out
 
 

@@ -32,6 +32,8 @@ def unbroadcast(g, x, xp=None):
         return g
     lead = len(gs) - len(xs)
     if g.__class__ is not np.ndarray and xp is not None:      # a dual number, source, ...
+        if lead == 1 and gs[1:] == xs:                        # a bias
+            return xp.sum(g, axis=(0,))
         if lead > 0:
             g = xp.sum(g, axis=tuple(range(lead)))
         axes = tuple(i for i, n in enumerate(xs) if n == 1 and _shape(g)[i] != 1)
@@ -139,7 +141,7 @@ def _matmul_jvp(xdots, out, a, b):
     da, db = xdots
     r = None if da is None else da @ b
     if db is not None:
-        t = np.einsum("...k,nk->n...", a, db) if np.ndim(b) == 1 else a @ db
+        t = np.einsum("...k,nk->n...", a, db) if _ndim(b) == 1 else a @ db
         r = t if r is None else r + t
     return r
 
@@ -148,7 +150,10 @@ def _tangent_axis(axis):
     """A reduction axis of the primal, seen from a tangent with a leading directions axis."""
     if axis is None:
         return None
-    if isinstance(axis, tuple):
+    if axis.__class__ is tuple:
+        if len(axis) == 1:
+            a = axis[0]
+            return (a + 1 if a >= 0 else a,)
         return tuple(a + 1 if a >= 0 else a for a in axis)
     return axis + 1 if axis >= 0 else axis
 
@@ -156,7 +161,7 @@ def _tangent_axis(axis):
 def _sum_jvp(xdots, out, x, axis=None, keepdims=False):
     (d,) = xdots
     ax = tuple(range(1, d.ndim)) if axis is None else _tangent_axis(axis)
-    return d.sum(axis=ax, keepdims=keepdims and axis is not None)
+    return np.add.reduce(d, axis=ax, keepdims=keepdims and axis is not None)
 
 
 def _mean_jvp(xdots, out, x, axis=None, keepdims=False):
@@ -197,6 +202,8 @@ def _reshape_jvp(xdots, out, x, shape):
 
 def _transpose_jvp(xdots, out, x, axes=None):
     (d,) = xdots
+    if axes is None and d.ndim == 3:                          # a matrix's .T
+        return d.transpose(0, 2, 1)
     axes = tuple(reversed(range(np.ndim(x)))) if axes is None else axes
     return d.transpose((0,) + tuple(a + 1 for a in axes))
 
