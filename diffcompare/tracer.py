@@ -112,7 +112,8 @@ class Tape:
                             g = ybar * (out if w == 0 else args[w - 1])
                         else:
                             d = rules[k](xp, out, *args)
-                            g = _times(ybar, d, out, args) if d.__class__ is np.ndarray else ybar * d
+                            g = _times(ybar, d, out, args) if d.__class__ is np.ndarray and d.nbytes >= 65536 \
+                                else ybar * d
                     else:
                         ck = c[k]
                         g = ybar if ck == 1.0 else -ybar if ck == -1.0 else ybar * ck
@@ -192,10 +193,10 @@ def _fmt(v, digits):
 
 
 def _times(ybar, d, out, args):
-    """``ybar * d`` for an array partial ``d``, in place when ``d`` is a large temporary the
-    rule just made (tanh's partial): one big allocation fewer per op. (Below 64 KiB a fresh
-    product costs less than these checks.)"""
-    if d.nbytes >= 65536 and ybar.__class__ is np.ndarray and d.base is None and d is not out \
+    """``ybar * d`` for a large array partial ``d`` (the sweep's caller sends those of 64 KiB
+    and more: below, a fresh product costs less than these checks), in place when ``d`` is a
+    temporary the rule just made (tanh's partial): one big allocation fewer per op."""
+    if ybar.__class__ is np.ndarray and d.base is None and d is not out \
             and d is not args[0] and (len(args) == 1 or d is not args[1]) and d.shape == ybar.shape \
             and d.dtype == ybar.dtype:
         return np.multiply(d, ybar, out=d)
@@ -285,12 +286,15 @@ def _op(prim):
             return _unary(prim, x, kw or None)
         return structural
     scalar = getattr(impl, "scalar", None)          # the math-module half of a _fast row
+    array = getattr(impl, "array", impl)            # ... and its numpy half
 
     def unary(x):
         if x.__class__ is not Box:
             return impl(x)
         tape, xv = x.tape, x.value                  # the common case, recorded here directly
-        if scalar is not None and xv.__class__ is float:
+        if xv.__class__ is np.ndarray:
+            out = array(xv)
+        elif scalar is not None and xv.__class__ is float:
             try:
                 out = scalar(xv)
             except (OverflowError, ValueError):     # IEEE's inf / nan, from numpy
@@ -366,6 +370,9 @@ def gradient(f, params):
     grads, get = {}, bars.get
     for i, (name, v) in enumerate(params.items()):        # the leaves are the first entries
         g = get(i)
+        if g.__class__ is v.__class__ and (g.__class__ is float or g.dtype is v.dtype):
+            grads[name] = g                                # the common case: as it came
+            continue
         if g is None:
             g = np.zeros_like(v) if v.__class__ is np.ndarray else 0.0
         elif v.__class__ is float:
