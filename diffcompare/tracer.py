@@ -83,11 +83,12 @@ class Tape:
         root = self.output if root is None else root
         if seed is None:
             out = self.entries[root][3]
-            seed = out.dtype.type(1) if isinstance(out, (np.floating, np.ndarray)) and out.dtype.kind == "f" \
+            seed = 1.0 if out.__class__ is float or out.__class__ is np.float64 else \
+                out.dtype.type(1) if isinstance(out, (np.floating, np.ndarray)) and out.dtype.kind == "f" \
                 and out.dtype != np.float64 else 1.0
         # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
         # numbers; SymPy keeps the table's literal form.
-        consts = getattr(xp, "__name__", "") != "SYMPY"
+        consts = xp is NUMPY or getattr(xp, "__name__", "") != "SYMPY"
         entries, done = self.entries, {}
         bars = [None] * (root + 1)                    # cotangents by entry: a list, not a dict
         bars[root] = seed
@@ -208,6 +209,9 @@ def _times(ybar, d, out, args):
 
 # --- the boxes: Python operators and namespace functions that record -----------------------
 
+_new = object.__new__
+
+
 class Box(Traced):
     """A value being traced: its primal ``value``, the ``tape`` and its entry ``index``."""
 
@@ -270,7 +274,9 @@ def _binary(prim, reflected=False):
         out = impl(xv, yv)
         entries = tape.entries
         entries.append((prim, links, (xv, yv), out, None))
-        return Box(out, tape, len(entries) - 1)
+        box = _new(Box)                             # Box(out, tape, index), without __init__'s frame
+        box.value, box.tape, box.index = out, tape, len(entries) - 1
+        return box
     return binary
 
 
@@ -303,7 +309,9 @@ def _op(prim):
             out = impl(xv)
         entries = tape.entries
         entries.append((prim, ((0, x.index),), (xv,), out, None))
-        return Box(out, tape, len(entries) - 1)
+        box = _new(Box)
+        box.value, box.tape, box.index = out, tape, len(entries) - 1
+        return box
     return unary
 
 
@@ -326,17 +334,26 @@ def trace(f, params, data=None):
     return record(f, params, data)
 
 
-def record(f, params, data=None):
-    """The tape of ``f(params, TRACER, **data)`` with params (and data) as named inputs."""
+def record(f, params, data=None, plain=False):
+    """The tape of ``f(params, TRACER, **data)`` with params (and data) as named inputs. With
+    ``plain``, None unless every param is a float or a float array of one or more axes (those
+    need no ``check_params``: the caller checks the others and records again)."""
     tape = Tape()
     paused = gc.isenabled()
     gc.disable()
     try:
         inputs = dict(params, **data) if data else params
-        tape.entries = [(None, (), (), v, None) for v in inputs.values()]      # the leaves, at once
+        entries, boxes, i = tape.entries, {}, 0
+        for k, v in inputs.items():                             # the leaves, first
+            if plain and v.__class__ is not float and (v.__class__ is not np.ndarray
+                                                       or v.dtype.kind != "f" or not v.ndim):
+                return None
+            entries.append((None, (), (), v, None))
+            box = boxes[k] = _new(Box)
+            box.value, box.tape, box.index = v, tape, i
+            i += 1
         tape.labels = dict(enumerate(inputs))
-        tape.inputs = dict(zip(inputs, range(len(inputs))))
-        boxes = {k: Box(v, tape, i) for i, (k, v) in enumerate(inputs.items())}
+        tape.inputs = dict(zip(inputs, range(i)))
         if data:
             out = f({k: boxes[k] for k in params}, TRACER, **{k: boxes[k] for k in data})
         else:
@@ -358,18 +375,15 @@ def gradient(f, params):
     """``(value, grads, tape)`` of one traced call: grads shaped like params (floats for
     floats), params checked as they are boxed (floats and float arrays pass; anything else
     goes through ``check_params``), and a NaN or inf param named when the value is not finite."""
-    if params.__class__ is dict:
-        for v in params.values():
-            if v.__class__ is not float and (v.__class__ is not np.ndarray or v.dtype.kind != "f" or not v.ndim):
-                params = check_params(params)
-                break
-    else:
+    tape = record(f, params, plain=True) if params.__class__ is dict else None
+    if tape is None:
         params = check_params(params)
-    tape = record(f, params)
-    bars = tape.backward()
-    grads, get = {}, bars.get
-    for i, (name, v) in enumerate(params.items()):        # the leaves are the first entries
+        tape = record(f, params)
+    get, i = tape.backward().get, 0
+    grads = {}
+    for name, v in params.items():                       # the leaves are the first entries
         g = get(i)
+        i += 1
         if g.__class__ is v.__class__ and (g.__class__ is float or g.dtype is v.dtype):
             grads[name] = g                                # the common case: as it came
             continue
