@@ -125,3 +125,46 @@ def test_explicit_steps_are_realised_and_a_vanishing_one_refused():
     p32 = {k: np.float32(v) for k, v in m.params.items()}
     with pytest.raises(dc.DiffcompareError, match="vanishes"):
         dc.hessian(m, "central", h=1e-12)(p32)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_no_collection_runs_during_a_sweep_and_the_collector_is_left_as_it_was(enabled):
+    # hvp and hessian pause the garbage collector while their tapes live (as tracer.make
+    # does: a collection would walk them), and restore it -- also when the model raises.
+    import gc
+    import sys
+
+    def f(p, xp):
+        if p["w"] > 1.0:
+            raise ZeroDivisionError("boom")
+        h = p["w"]
+        for _ in range(300):                      # a sweep that makes thousands of objects
+            h = xp.sin(h) * p["w"] + 0.5
+        return h
+
+    def sweeping():
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_name in ("_dual_sweep", "backward", "forward_over_reverse", "hvp_call"):
+                return True
+            frame = frame.f_back
+        return False
+
+    during = []
+    watch = lambda phase, info: during.append(sweeping()) if phase == "start" else None
+    was = gc.isenabled()
+    H, hv = dc.hessian(f), dc.hvp(f)
+    ref = dc.hvp(f, "autograd")({"w": 0.5}, {"w": 1.0})["w"]
+    gc.callbacks.append(watch)
+    try:
+        gc.enable() if enabled else gc.disable()
+        for _ in range(3):
+            assert hv({"w": 0.5}, {"w": 1.0})["w"] == pytest.approx(ref, rel=1e-12)
+            assert H({"w": 0.5})[0, 0] == pytest.approx(ref, rel=1e-12)
+        assert not any(during) and gc.isenabled() is enabled
+        with pytest.raises(ZeroDivisionError):
+            hv({"w": 2.0}, {"w": 1.0})
+        assert gc.isenabled() is enabled
+    finally:
+        gc.callbacks.remove(watch)
+        gc.enable() if was else gc.disable()
