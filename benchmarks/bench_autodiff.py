@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import diffcompare as dc  # noqa: E402
 from diffcompare import models, tracer  # noqa: E402
 from diffcompare.compare import rel_error  # noqa: E402
+from diffcompare.timing import steady_allocator  # noqa: E402
 
 try:  # noqa: E402
     from benchmarks import jax_peer
@@ -179,7 +180,7 @@ def run(quick=False, clock_name="cpu"):
     clock = CLOCKS[clock_name]
     rounds, min_time = (5, 0.02) if quick else (15, 0.1)
     out = {"python": sys.version.split()[0], "numpy": np.__version__, "clock": clock_name,
-           "blas_threads": None}
+           "blas_threads": None, "steady_allocator": steady_allocator()}
     try:
         from threadpoolctl import threadpool_info, threadpool_limits
         limiter = threadpool_limits(limits=1)
@@ -208,7 +209,8 @@ def table(out):
     r1, r2, r3 = out["results"]
     u, us, q1, qs = r1["us_per_op"], r1["us_per_op_spread"], r1["ratio_to_hand"], r1["ratio_spread"]
     span = lambda lo_hi, f: f"[{lo_hi[0]:{f}}-{lo_hi[1]:{f}}]"
-    lines = [f"BLAS threads: {out['blas_threads']}; {out['clock']} time, medians [min-max] of interleaved rounds",
+    lines = [f"BLAS threads: {out['blas_threads']}; {out['clock']} time, medians [min-max] of interleaved rounds; "
+             f"heap kept, not trimmed after each call: {out['steady_allocator']} (timing.steady_allocator)",
              "",
              f"W1 {r1['what']} (tape {r1['tape_length']} ops)   target {r1['target']}   (us per op)"]
     for k, label in (("hand", "hand-written"), ("compiled", "compiled"), ("ours", "ours (eager)"),

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import diffcompare as dc  # noqa: E402
 from diffcompare import models  # noqa: E402
 from diffcompare.params import Layout  # noqa: E402
+from diffcompare.timing import steady_allocator  # noqa: E402
 
 HVP_TARGET = 3.0
 
@@ -149,6 +150,7 @@ def main(argv=None):
         threadpool_limits(1)
     except ImportError:
         pass
+    steady_allocator()          # every contender under the same allocator (timing.steady_allocator)
     sizes_a, sizes_b = ((2, 8, 8, 1), (2, 4, 4, 1)) if args.quick else ((2, 32, 32, 1), (2, 32, 32, 1))
     rounds = args.rounds or (3 if args.quick else 21)
     a = part_a(sizes_a, rounds, 0.01 if args.quick else 0.05)

@@ -31,6 +31,7 @@ import diffcompare as dc  # noqa: E402
 from diffcompare import models, symbolic  # noqa: E402
 from diffcompare.compare import rel_error  # noqa: E402
 from diffcompare.params import Layout  # noqa: E402
+from diffcompare.timing import steady_allocator  # noqa: E402
 
 CASES = {"S1": ("softplus_chain", {"depth": 40}), "S2": ("softplus_chain", {"depth": 8, "width": 2}),
          "S3": ("mlp", {})}
@@ -82,6 +83,7 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    steady_allocator()          # every contender under the same allocator (timing.steady_allocator)
     out = {k: run_case(name, opts, args.rounds) for k, (name, opts) in CASES.items()}
     if args.json:
         print(json.dumps(out, indent=1))

@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from diffcompare.timing import Timing  # noqa: E402
+from diffcompare.timing import Timing, steady_allocator  # noqa: E402
 from diffcompare.train import problem, train  # noqa: E402
 from diffcompare.train.data import load_digits  # noqa: E402
 
@@ -46,6 +46,7 @@ def run(hidden=64, epochs=40, lr=0.01, rounds=5, seed=0):
         limit = threadpool_limits(1)
     except ImportError:      # env vars above already pin BLAS
         limit = None
+    steady_allocator()       # every contender under the same allocator (timing.steady_allocator)
     Xtr, ytr, Xte, yte = load_digits(seed)
     prob = problem("mlp", "digits", seed=seed, hidden=hidden)
 

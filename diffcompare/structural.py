@@ -15,7 +15,15 @@ __all__ = ["unbroadcast"]
 
 
 def _shape(x):
-    return x.shape if x.__class__ is np.ndarray else getattr(x, "shape", ())
+    c = x.__class__
+    if c is np.ndarray:
+        return x.shape
+    if c is float:
+        return ()
+    v = getattr(x, "value", None)                 # a dual number's (or a box's) primal array
+    if v.__class__ is np.ndarray:
+        return v.shape
+    return getattr(x, "shape", ())
 
 
 def unbroadcast(g, x, xp=None):

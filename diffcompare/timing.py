@@ -17,7 +17,28 @@ import statistics
 import time
 from dataclasses import dataclass
 
-__all__ = ["Timing", "measure"]
+__all__ = ["Timing", "measure", "steady_allocator"]
+
+# glibc's mallopt parameter: how much free memory at the top of the heap it keeps before
+# giving it back to the system.
+_M_TRIM_THRESHOLD = -1
+_KEEP = 256 << 20
+
+
+def steady_allocator():
+    """Stop glibc from giving freed heap memory back to the system after every call (its
+    default threshold is 128 KiB). Whether a process hits that depends on its history: a
+    gradient or HVP that frees and re-allocates ~100 KiB of arrays per call then re-faults
+    its pages every call (measured: 870,000 page faults, every contender 1.45x slower, in a
+    benchmark that had first run other batch sizes). The benchmarks and the CLI call this
+    once, so every contender in one run is timed under the same allocator. True if set (a
+    no-op off glibc)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_TRIM_THRESHOLD, _KEEP))
+    except (OSError, AttributeError):
+        return False
 
 
 @dataclass(frozen=True)
