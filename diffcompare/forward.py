@@ -81,6 +81,7 @@ def tangent(prim, out, vals, args, kw):
                 if c is None:
                     return Dual(out, partials[0](NUMPY, out, vals[0]) * a.tangent)
                 return Dual(out, a.tangent if c[0] == 1.0 else -a.tangent if c[0] == -1.0 else c[0] * a.tangent)
+            return out                               # no gradient (step, sign): a constant
         return _masked(prim, out, vals, args, kw, a)
     for first in args:
         if first.__class__ is Dual:
@@ -178,6 +179,9 @@ def _binary(prim, reflected):
         # The common case -- no masks, and each dual argument of the output's own shape (or
         # both floats): each product and sum ``tangent`` would make, without its search.
         oc = out.__class__
+        if x is y and passes == (2, 1) and (oc is float or oc is np.ndarray):
+            t = xv * x.tangent                    # x * x: the two equal products, made once
+            return Dual(out, t + t)
         ydot = None
         for k, d, v in ((0, xd, xv), (1, yd, yv)):
             if not d:
@@ -215,7 +219,7 @@ def _unary(prim, x, kw):
         return tangent(prim, out, (xv,), (x,), {})
     if partials is None:
         if prim.jvp is None:
-            return tangent(prim, out, (xv,), (x,), {})
+            return out                               # no gradient (step, sign): a constant
         return Dual(out, prim.jvp([x.tangent], out, xv))
     # an elementwise row without masks: the one product ``tangent`` makes, without its search
     t, c, w = x.tangent, prim.constant, prim.passes

@@ -89,7 +89,7 @@ class Tape:
         # A constant partial (add: 1, sub: -1) is not multiplied in -- on numbers and dual
         # numbers; SymPy keeps the table's literal form.
         consts = xp is NUMPY or getattr(xp, "__name__", "") != "SYMPY"
-        entries, done = self.entries, {}
+        entries, done, ndarray = self.entries, {}, np.ndarray
         bars = [None] * (root + 1)                    # cotangents by entry: a list, not a dict
         bars[root] = seed
         for i in range(root, -1, -1):
@@ -106,6 +106,16 @@ class Tape:
             if rules is not None:                    # elementwise: ybar * local partial
                 c = prim.constant if consts else None
                 passes = prim.passes
+                if passes == (2, 1) and len(links) == 2 and links[0][1] == links[1][1] \
+                        and bars[links[0][1]] is None and args[0] is args[1]:
+                    g = ybar * args[0]               # x * x: the two equal products, made once
+                    g = g + g
+                    a = args[0]
+                    if g.__class__ is not float and (g.__class__ is not ndarray or a.__class__ is not ndarray
+                                                     or g.shape != a.shape):
+                        g = unbroadcast(g, a, xp)
+                    bars[links[0][1]] = g
+                    continue
                 for k, p in links:
                     if c is None:
                         w = None if passes is None else passes[k]
@@ -113,14 +123,14 @@ class Tape:
                             g = ybar * (out if w == 0 else args[w - 1])
                         else:
                             d = rules[k](xp, out, *args)
-                            g = _times(ybar, d, out, args) if d.__class__ is np.ndarray and d.nbytes >= 65536 \
+                            g = _times(ybar, d, out, args) if d.__class__ is ndarray and d.nbytes >= 65536 \
                                 else ybar * d
                     else:
                         ck = c[k]
                         g = ybar if ck == 1.0 else -ybar if ck == -1.0 else ybar * ck
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
                         a = args[k]
-                        if g.__class__ is not np.ndarray or a.__class__ is not np.ndarray or g.shape != a.shape:
+                        if g.__class__ is not ndarray or a.__class__ is not ndarray or g.shape != a.shape:
                             g = unbroadcast(g, a, xp)
                     b = bars[p]
                     bars[p] = g if b is None else b + g
