@@ -162,7 +162,18 @@ def _masked(prim, out, vals, args, kw, first):
 
 
 def _binary(prim, reflected):
-    impl, partials, consts, passes, jvp = prim.impl, prim.partials, prim.constant, prim.passes, prim.jvp
+    impl, partials, jvp = prim.impl, prim.partials, prim.jvp
+    # how each argument's tangent enters (the products and sums ``tangent`` would make):
+    # 1 as it is, -1 negated, a number times it, or a position in (out, x, y) of its partial
+    # (mul: y, x), else None: the row's partial is called.
+    how = [None, None]
+    for k in (0, 1):
+        if prim.constant is not None:
+            how[k] = prim.constant[k]
+        elif prim.passes is not None and prim.passes[k] is not None:
+            how[k] = ("out", "x", "y")[prim.passes[k]]
+    h0, h1 = how
+    square = h0 == "y" and h1 == "x"
 
     def op(self, other):                    # apply() for two arguments, without packing them
         x, y = (other, self) if reflected else (self, other)
@@ -176,30 +187,31 @@ def _binary(prim, reflected):
             if jvp is None or not (xd or yd):
                 return tangent(prim, out, (xv, yv), (x, y), {})
             return Dual(out, jvp([x.tangent if xd else None, y.tangent if yd else None], out, xv, yv))
-        # The common case -- no masks, and each dual argument of the output's own shape (or
-        # both floats): each product and sum ``tangent`` would make, without its search.
+        # The common case: each dual argument of the output's own shape (or all floats)
         oc = out.__class__
-        if x is y and passes == (2, 1) and (oc is float or oc is np.ndarray):
+        if oc is np.ndarray:
+            shape = out.shape
+            if (xd and (xv.__class__ is not np.ndarray or xv.shape != shape)) or \
+                    (yd and (yv.__class__ is not np.ndarray or yv.shape != shape)):
+                return tangent(prim, out, (xv, yv), (x, y), {})
+        elif oc is not float or (xd and xv.__class__ is not float) or (yd and yv.__class__ is not float):
+            return tangent(prim, out, (xv, yv), (x, y), {})
+        if x is y and square:
             t = xv * x.tangent                    # x * x: the two equal products, made once
             return Dual(out, t + t)
-        ydot = None
-        for k, d, v in ((0, xd, xv), (1, yd, yv)):
-            if not d:
-                continue
-            if v.__class__ is not oc or (oc is np.ndarray and v.shape != out.shape) \
-                    or (oc is not np.ndarray and oc is not float):
-                return tangent(prim, out, (xv, yv), (x, y), {})
-            t = (x if k == 0 else y).tangent
-            if consts is not None:
-                c = consts[k]
-                t = t if c == 1.0 else -t if c == -1.0 else c * t
-            elif passes is not None and passes[k] is not None:
-                w = passes[k]
-                t = (out if w == 0 else xv if w == 1 else yv) * t
-            else:
-                t = partials[k](NUMPY, out, xv, yv) * t
-            ydot = t if ydot is None else ydot + t
-        return Dual(out, ydot)
+        t = None
+        if xd:
+            t = x.tangent
+            t = (t if h0 == 1.0 else -t if h0 == -1.0 else h0 * t) if h0.__class__ is float else \
+                (yv if h0 == "y" else xv if h0 == "x" else out) * t if h0 is not None else \
+                partials[0](NUMPY, out, xv, yv) * t
+        if yd:
+            u = y.tangent
+            u = (u if h1 == 1.0 else -u if h1 == -1.0 else h1 * u) if h1.__class__ is float else \
+                (xv if h1 == "x" else yv if h1 == "y" else out) * u if h1 is not None else \
+                partials[1](NUMPY, out, xv, yv) * u
+            t = u if t is None else t + u
+        return out if t is None else Dual(out, t)
     return op
 
 

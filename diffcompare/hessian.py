@@ -90,12 +90,14 @@ def _dual_sweep(f, params, tangents):
         if len(links) == 1:
             pos, p = links[0]
             a = (duals[p],) if len(args) == 1 else args[:pos] + (duals[p],) + args[pos + 1:]
+        elif len(args) == 2:                             # both arguments traced: links (0, i), (1, j)
+            a = (duals[links[0][1]], duals[links[1][1]])
         else:
             a = list(args)
             for pos, p in links:
                 a[pos] = duals[p]
             a = tuple(a)
-        v = tangent(prim, out, args, a, kw or {})      # the recorded primal, its tangent
+        v = tangent(prim, out, args, a, kw or _NO_KW)  # the recorded primal, its tangent
         duals.append(v)
         entries.append((prim, links, a, v, kw))
     dual_tape = tracer.Tape()
@@ -149,6 +151,7 @@ def forward_over_reverse(f, params, directions, L=None):
 
 
 _NO_STATS = {}
+_NO_KW = {}
 
 
 def _autodiff(f, params, **options):

@@ -35,7 +35,9 @@ def unbroadcast(g, x, xp=None):
         if len(gs) == len(xs) + 1 and gs[1:] == xs:
             return np.add.reduce(g, axis=0)
     else:
-        xs, gs = _shape(x), _shape(g)
+        xv, gv = getattr(x, "value", x), getattr(g, "value", g)        # a dual's (a box's) primal
+        xs = xv.shape if xv.__class__ is np.ndarray else _shape(x)
+        gs = gv.shape if gv.__class__ is np.ndarray else _shape(g)
     if gs == xs:
         return g
     lead = len(gs) - len(xs)
@@ -111,7 +113,10 @@ def _column(xp, v):
 
 
 def _ndim(x):
-    return x.ndim if x.__class__ is np.ndarray else len(_shape(x))
+    if x.__class__ is np.ndarray:
+        return x.ndim
+    v = getattr(x, "value", None)                 # a dual's (a box's) primal
+    return v.ndim if v.__class__ is np.ndarray else len(_shape(x))
 
 
 def _matmul_vjp_a(xp, ybar, out, a, b):
