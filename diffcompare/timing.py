@@ -19,24 +19,26 @@ from dataclasses import dataclass
 
 __all__ = ["Timing", "measure", "steady_allocator"]
 
-# glibc's mallopt parameter: how much free memory at the top of the heap it keeps before
-# giving it back to the system.
-_M_TRIM_THRESHOLD = -1
-_KEEP = 256 << 20
+# glibc's mallopt parameters: how much free memory at the top of the heap it keeps before
+# giving it back to the system, and from what size a block gets its own mapping.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_KEEP, _MAP_FROM = 256 << 20, 32 << 20          # the latter is glibc's largest on 64 bits
 
 
 def steady_allocator():
-    """Stop glibc from giving freed heap memory back to the system after every call (its
-    default threshold is 128 KiB). Whether a process hits that depends on its history: a
-    gradient or HVP that frees and re-allocates ~100 KiB of arrays per call then re-faults
+    """Stop glibc from giving freed memory back to the system after every call. By default it
+    trims the heap's top past 128 KiB, and maps blocks of 128 KiB and more on their own
+    (raising that as they are freed); whether a process hits the trim depends on its history:
+    a gradient or HVP that frees and re-allocates ~100 KiB of arrays per call then re-faults
     its pages every call (measured: 870,000 page faults, every contender 1.45x slower, in a
-    benchmark that had first run other batch sizes). The benchmarks and the CLI call this
-    once, so every contender in one run is timed under the same allocator. True if set (a
-    no-op off glibc)."""
+    benchmark that had first run other batch sizes). Setting the trim threshold fixes the
+    other one too, so both are set: the heap is kept, and blocks up to 32 MiB come from it.
+    The benchmarks and the CLI call this once, so every contender in one run is timed under
+    the same allocator. True if set (a no-op off glibc)."""
     try:
         import ctypes
         libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_TRIM_THRESHOLD, _KEEP))
+        return bool(libc.mallopt(_M_TRIM_THRESHOLD, _KEEP)) and bool(libc.mallopt(_M_MMAP_THRESHOLD, _MAP_FROM))
     except (OSError, AttributeError):
         return False
 

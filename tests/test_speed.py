@@ -30,30 +30,36 @@ def test_slow_methods_are_stopped_with_a_record():
 
 def test_steady_allocator_stops_the_heap_being_trimmed_and_refaulted_every_call():
     # glibc gives free memory at the top of the heap back to the system past its trim
-    # threshold (128 KiB): a call that frees ~1 MiB of arrays then re-faults those pages on
-    # the next call. steady_allocator raises the threshold; the page faults of the same loop
-    # drop from hundreds per call to none. (In a fresh process: a long one's heap has holes.)
+    # threshold (128 KiB), and maps big blocks on their own: a call that frees ~1 MiB of
+    # small arrays, or one 1 MiB array, then re-faults those pages on the next call.
+    # steady_allocator keeps both in the heap: the page faults of the same loops drop from
+    # hundreds per call to none. (In a fresh process: a long one's heap has holes.)
     import subprocess
     import sys
 
     script = """
 import ctypes, resource, numpy as np
 from diffcompare import timing
-def faults_per_call(calls=40):
+def faults_per_call(make, calls=40):
     def call():
-        arrays = [np.ones(12_000) for _ in range(12)]        # 96 KB each: heap, not mmap
+        arrays = make()
         return sum(float(a[0]) for a in arrays)
     call()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(calls):
         call()
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
-assert ctypes.CDLL(None).mallopt(timing._M_TRIM_THRESHOLD, 128 << 10) == 1   # glibc's default
-trimmed = faults_per_call()
+small = lambda: [np.ones(12_000) for _ in range(12)]      # 96 KB each: from the heap
+big = lambda: [np.ones(131_072)]                          # 1 MiB: mapped on its own
+libc = ctypes.CDLL(None)
+assert libc.mallopt(timing._M_TRIM_THRESHOLD, 128 << 10) == 1     # glibc's default trim
+before = faults_per_call(small)
+assert libc.mallopt(timing._M_MMAP_THRESHOLD, 128 << 10) == 1     # ... and mapping threshold
+before_big = faults_per_call(big)
 assert timing.steady_allocator() is True
-print(trimmed, faults_per_call())
+print(before, before_big, faults_per_call(small), faults_per_call(big))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    trimmed, steady = map(float, out.stdout.split())
-    assert trimmed >= 100 and steady <= 2, (trimmed, steady)
+    small, big, small_after, big_after = map(float, out.stdout.split())
+    assert small >= 100 and big >= 100 and small_after <= 2 and big_after <= 2, out.stdout
