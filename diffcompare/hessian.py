@@ -101,8 +101,8 @@ def _dual_sweep(f, params, tangents):
         duals.append(v)
         entries.append((prim, links, a, v, kw))
     dual_tape = tracer.Tape()
-    dual_tape.entries, dual_tape.labels, dual_tape.inputs, dual_tape.output = \
-        entries, tape.labels, tape.inputs, tape.output
+    dual_tape.entries, dual_tape.labels, dual_tape.inputs, dual_tape.output, dual_tape.lead = \
+        entries, tape.labels, tape.inputs, tape.output, tape.lead
     # seeded with 1 in the output's own type, as the plain sweep is: a float32 model stays float32
     value = tape.value
     seed = value.dtype.type(1) if isinstance(value, np.floating) and value.dtype == np.float32 else 1.0

@@ -51,10 +51,11 @@ class Tape:
     ``(after entry, op, entry, other entry or None, other constant, result)`` -- what a
     compiled program must re-check (compiled.py)."""
 
-    __slots__ = ("entries", "labels", "inputs", "output", "guards")
+    __slots__ = ("entries", "labels", "inputs", "output", "guards", "lead")
 
     def __init__(self):
         self.entries, self.labels, self.inputs, self.output, self.guards = [], {}, {}, None, []
+        self.lead = 0             # how many entries at the start are inputs (record's leaves)
 
     def leaf(self, value, label):
         self.entries.append((None, (), (), value, None))
@@ -92,16 +93,18 @@ class Tape:
         entries, done, ndarray = self.entries, {}, np.ndarray
         bars = [None] * (root + 1)                    # cotangents by entry: a list, not a dict
         bars[root] = seed
-        for i in range(root, -1, -1):
+        lead = 0 if keep else min(self.lead, root + 1)     # the leading inputs: read at the end
+        for i in range(root, lead - 1, -1):
             ybar = bars[i]
             if ybar is None:
                 continue
             bars[i] = None                            # freed as soon as it is used
             prim, links, args, out, kw = entries[i]
-            if prim is None or keep:
+            if prim is None:
                 done[i] = ybar
-                if prim is None:
-                    continue
+                continue
+            if keep:
+                done[i] = ybar
             rules = prim.partials
             if rules is not None:                    # elementwise: ybar * local partial
                 c = prim.constant if consts else None
@@ -141,6 +144,10 @@ class Tape:
                     b = bars[p]
                     bars[p] = g if b is None else b + g
             # else: no gradient (step, sign) -- the cotangent stops here
+        for i in range(lead):
+            ybar = bars[i]
+            if ybar is not None:
+                done[i] = ybar
         return done
 
     def names(self):
@@ -364,6 +371,7 @@ def record(f, params, data=None, plain=False):
             i += 1
         tape.labels = dict(enumerate(inputs))
         tape.inputs = dict(zip(inputs, range(i)))
+        tape.lead = i
         if data:
             out = f({k: boxes[k] for k in params}, TRACER, **{k: boxes[k] for k in data})
         else:
