@@ -77,10 +77,13 @@ def tangent(prim, out, vals, args, kw):
                 t = [a.tangent]
                 return Dual(out, prim.jvp(t, out, vals[0], **kw) if kw else prim.jvp(t, out, vals[0]))
             if partials is not None:                 # elementwise: out has x's shape
-                c = prim.constant
-                if c is None:
-                    return Dual(out, partials[0](NUMPY, out, vals[0]) * a.tangent)
-                return Dual(out, a.tangent if c[0] == 1.0 else -a.tangent if c[0] == -1.0 else c[0] * a.tangent)
+                t, c, w = a.tangent, prim.constant, prim.passes
+                if c is not None:
+                    c = c[0]
+                    return Dual(out, t if c == 1.0 else -t if c == -1.0 else c * t)
+                if w is not None and w[0] is not None:   # the partial is out (exp) or x as is
+                    return Dual(out, (out if w[0] == 0 else vals[0]) * t)
+                return Dual(out, partials[0](NUMPY, out, vals[0]) * t)
             return out                               # no gradient (step, sign): a constant
         return _masked(prim, out, vals, args, kw, a)
     for first in args:
@@ -162,18 +165,12 @@ def _masked(prim, out, vals, args, kw, first):
 
 
 def _binary(prim, reflected):
-    impl, partials, jvp = prim.impl, prim.partials, prim.jvp
-    # how each argument's tangent enters (the products and sums ``tangent`` would make):
-    # 1 as it is, -1 negated, a number times it, or a position in (out, x, y) of its partial
-    # (mul: y, x), else None: the row's partial is called.
-    how = [None, None]
-    for k in (0, 1):
-        if prim.constant is not None:
-            how[k] = prim.constant[k]
-        elif prim.passes is not None and prim.passes[k] is not None:
-            how[k] = ("out", "x", "y")[prim.passes[k]]
-    h0, h1 = how
-    square = h0 == "y" and h1 == "x"
+    impl, partials, jvp, c, w = prim.impl, prim.partials, prim.jvp, prim.constant, prim.passes
+    # how each argument's tangent enters, as ``tangent`` would make it: a constant (float: 1 as
+    # it is, -1 negated, else times it), a position in (out, x, y) of its partial (int: mul's
+    # y and x), or None (the row's partial is called)
+    h0, h1 = (c[0], c[1]) if c is not None else (w[0], w[1]) if w is not None else (None, None)
+    square = (h0, h1) == (2, 1)               # x * x: the two equal products, made once
 
     def op(self, other):                    # apply() for two arguments, without packing them
         x, y = (other, self) if reflected else (self, other)
@@ -182,10 +179,10 @@ def _binary(prim, reflected):
         yv = y.value if yd else y
         out = impl(xv, yv)
         if (xd and x.mask is not None) or (yd and y.mask is not None):
-            return tangent(prim, out, (xv, yv), (x, y), {})
+            return tangent(prim, out, (xv, yv), (x, y), _NO_KW)
         if partials is None:
             if jvp is None or not (xd or yd):
-                return tangent(prim, out, (xv, yv), (x, y), {})
+                return tangent(prim, out, (xv, yv), (x, y), _NO_KW)
             return Dual(out, jvp([x.tangent if xd else None, y.tangent if yd else None], out, xv, yv))
         # The common case: each dual argument of the output's own shape (or all floats)
         oc = out.__class__
@@ -193,47 +190,44 @@ def _binary(prim, reflected):
             shape = out.shape
             if (xd and (xv.__class__ is not np.ndarray or xv.shape != shape)) or \
                     (yd and (yv.__class__ is not np.ndarray or yv.shape != shape)):
-                return tangent(prim, out, (xv, yv), (x, y), {})
+                return tangent(prim, out, (xv, yv), (x, y), _NO_KW)
         elif oc is not float or (xd and xv.__class__ is not float) or (yd and yv.__class__ is not float):
-            return tangent(prim, out, (xv, yv), (x, y), {})
-        if x is y and square:
-            t = xv * x.tangent                    # x * x: the two equal products, made once
+            return tangent(prim, out, (xv, yv), (x, y), _NO_KW)
+        if square and xd and x is y:
+            t = xv * x.tangent
             return Dual(out, t + t)
-        t = None
-        if xd:
-            t = x.tangent
-            t = (t if h0 == 1.0 else -t if h0 == -1.0 else h0 * t) if h0.__class__ is float else \
-                (yv if h0 == "y" else xv if h0 == "x" else out) * t if h0 is not None else \
-                partials[0](NUMPY, out, xv, yv) * t
+        t = _enters(h0, x.tangent, out, xv, yv, partials[0]) if xd else None
         if yd:
-            u = y.tangent
-            u = (u if h1 == 1.0 else -u if h1 == -1.0 else h1 * u) if h1.__class__ is float else \
-                (xv if h1 == "x" else yv if h1 == "y" else out) * u if h1 is not None else \
-                partials[1](NUMPY, out, xv, yv) * u
+            u = _enters(h1, y.tangent, out, xv, yv, partials[1])
             t = u if t is None else t + u
         return out if t is None else Dual(out, t)
     return op
 
 
+def _enters(h, t, out, xv, yv, partial):
+    """One argument's share of a binary row's tangent (``h`` as in ``_binary``)."""
+    if h is None:
+        return partial(NUMPY, out, xv, yv) * t
+    if h.__class__ is int:
+        return (out if h == 0 else xv if h == 1 else yv) * t
+    return t if h == 1.0 else -t if h == -1.0 else h * t
+
+
 def _unary(prim, x, kw):
-    """apply() for one argument (the namespace's unary functions, ``-x``, ``x[i]``, ``x.T``)."""
+    """apply() for one argument (the namespace's unary functions, ``-x``, ``x[i]``, ``x.T``).
+    Without masks, the dual is made here, as ``tangent``'s one-argument branch makes it (this
+    is the hot path of forward-over-reverse: that call and its packing are saved)."""
     if x.__class__ is not Dual:
         return prim.impl(x, **kw) if kw else prim.impl(x)
     xv = x.value
-    if kw:
-        out = prim.impl(xv, **kw)
-        if x.mask is None and prim.jvp is not None:            # structural, without masks
-            return Dual(out, prim.jvp([x.tangent], out, xv, **kw))
-        return tangent(prim, out, (xv,), (x,), kw)
-    out = prim.impl(xv)
-    partials = prim.partials
+    out = prim.impl(xv, **kw) if kw else prim.impl(xv)
     if x.mask is not None:
-        return tangent(prim, out, (xv,), (x,), {})
+        return tangent(prim, out, (xv,), (x,), kw or _NO_KW)
+    if prim.jvp is not None:                                   # structural
+        return Dual(out, prim.jvp([x.tangent], out, xv, **kw) if kw else prim.jvp([x.tangent], out, xv))
+    partials = prim.partials
     if partials is None:
-        if prim.jvp is None:
-            return out                               # no gradient (step, sign): a constant
-        return Dual(out, prim.jvp([x.tangent], out, xv))
-    # an elementwise row without masks: the one product ``tangent`` makes, without its search
+        return out                                             # no gradient (step, sign): a constant
     t, c, w = x.tangent, prim.constant, prim.passes
     if c is not None:
         c = c[0]
@@ -241,6 +235,9 @@ def _unary(prim, x, kw):
     if w is not None and w[0] is not None:
         return Dual(out, (out if w[0] == 0 else xv) * t)
     return Dual(out, partials[0](NUMPY, out, xv) * t)
+
+
+_NO_KW = {}
 
 
 def _function(prim):

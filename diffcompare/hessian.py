@@ -25,8 +25,6 @@ round-off ``R u / h^q`` with unit derivatives, scaled by ``max(1, |x|)``), reali
 """
 from __future__ import annotations
 
-import functools
-import gc
 import time
 
 import numpy as np
@@ -115,23 +113,7 @@ def _working_dtype(params):
     return np.dtype(np.float32) if kinds == {np.dtype(np.float32)} else np.dtype(np.float64)
 
 
-def _collector_paused(fn):
-    """``fn`` with the garbage collector paused until its tapes are freed, as in
-    ``tracer.make``: a sweep makes thousands of objects, and each collection during it would
-    walk the live tapes. The collector is left as it was, also when ``fn`` raises."""
-    @functools.wraps(fn)
-    def call(*args, **kw):
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kw)
-        finally:
-            if paused:
-                gc.enable()
-    return call
-
-
-@_collector_paused
+@tracer.collector_paused
 def forward_over_reverse(f, params, directions, L=None):
     """``(value, grads, HV)``: the gradient and the Hessian times each row of ``directions``
     (an (m, n) array over the params' layout ``L``), by one reverse sweep on dual numbers."""
@@ -163,7 +145,7 @@ def _autodiff(f, params, **options):
     ones = [(1,) + shape for shape in L.shapes]            # one direction's tangent shapes
     Dual = forward.Dual
 
-    @_collector_paused
+    @tracer.collector_paused
     def hvp_call(params, v):
         # one direction, straight from v's arrays to the result's: no flat vectors
         tangents = {}
@@ -179,7 +161,7 @@ def _autodiff(f, params, **options):
             out[name] = float(t[0]) if scalar else t.reshape(shape)
         return tape.value, out, _NO_STATS
 
-    @_collector_paused
+    @tracer.collector_paused
     def hess_call(params):
         biggest = max((np.size(e[3]) for e in tracer.record(f, params).entries), default=1)
         step = max(1, min(CHUNK, CHUNK_BYTES // (8 * max(biggest, 1))))

@@ -18,6 +18,7 @@ and collections during a long trace would make the per-op cost grow with depth.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import operator
 from typing import NamedTuple
@@ -30,7 +31,7 @@ from .primitives import unbroadcast
 from .traced import Traced
 from .vocabulary import NUMPY, namespace
 
-__all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make"]
+__all__ = ["Box", "Tape", "Entry", "TRACER", "trace", "record", "gradient", "make", "collector_paused"]
 
 
 class Entry(NamedTuple):
@@ -109,16 +110,10 @@ class Tape:
             if rules is not None:                    # elementwise: ybar * local partial
                 c = prim.constant if consts else None
                 passes = prim.passes
-                if passes == (2, 1) and len(links) == 2 and links[0][1] == links[1][1] \
-                        and bars[links[0][1]] is None and args[0] is args[1]:
-                    g = ybar * args[0]               # x * x: the two equal products, made once
-                    g = g + g
-                    a = args[0]
-                    if g.__class__ is not float and (g.__class__ is not ndarray or a.__class__ is not ndarray
-                                                     or g.shape != a.shape):
-                        g = unbroadcast(g, a, xp)
-                    bars[links[0][1]] = g
-                    continue
+                twice = passes == (2, 1) and len(links) == 2 and links[0][1] == links[1][1] \
+                    and bars[links[0][1]] is None and args[0] is args[1]
+                if twice:                            # x * x: the two equal products, made once
+                    links = links[:1]
                 for k, p in links:
                     if c is None:
                         w = None if passes is None else passes[k]
@@ -131,6 +126,8 @@ class Tape:
                     else:
                         ck = c[k]
                         g = ybar if ck == 1.0 else -ybar if ck == -1.0 else ybar * ck
+                    if twice:
+                        g = g + g
                     if g.__class__ is not float:     # undo broadcasting, unless shapes agree
                         a = args[k]
                         if g.__class__ is not ndarray or a.__class__ is not ndarray or g.shape != a.shape:
@@ -421,23 +418,31 @@ def gradient(f, params):
     return value, grads, tape
 
 
+def collector_paused(fn):
+    """``fn`` with the garbage collector paused until its tapes are freed: re-enabled with a
+    full tape alive, it would walk every entry at the next allocation (a per-op cost that
+    grows with depth); freed first (``fn``'s locals go as it returns), the tape's objects
+    leave the count as they came. The collector is left as it was, also when ``fn`` raises.
+    ``make`` and the second-derivative sweeps (hessian.py) run under it."""
+    @functools.wraps(fn)
+    def call(*args, **kw):
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kw)
+        finally:
+            if paused:
+                gc.enable()
+    return call
+
+
 def make(f, params):
     """The ``autodiff`` method: trace and sweep on every call (the trace is cheap). It checks
     its params and shapes its results itself (``validated``), so ``GradFn`` need not."""
 
+    @collector_paused
     def call(params):
-        # The collector stays paused until the tape is freed: re-enabled with a full tape
-        # alive, it would walk every entry at the next allocation (a per-op cost that grows
-        # with depth); freed first, the tape's objects leave the count as they came.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            value, grads, tape = gradient(f, params)
-            stats = {"tape_length": len(tape)}
-            del tape
-        finally:
-            if paused:
-                gc.enable()
-        return value, grads, stats
+        value, grads, tape = gradient(f, params)
+        return value, grads, {"tape_length": len(tape)}
     call.validated = True
     return call

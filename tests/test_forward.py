@@ -31,3 +31,15 @@ def test_jvp_rejects_mismatched_tangents():
         dc.jvp(lambda p, xp: p["w"], {"w": 1.0}, {"v": 1.0})
     with pytest.raises(BadParamsError):
         dc.jvp(lambda p, xp: xp.sum(p["a"]), {"a": np.ones(3)}, {"a": np.ones(2)})
+
+
+def test_forward_namespace_square_of_a_constant_and_of_a_dual():
+    # x * x made once: for a dual (2 x xdot) -- and a constant squared stays a constant (the
+    # shortcut once reached for the tangent of a plain value)
+    from diffcompare.forward import FORWARD, Dual
+    assert FORWARD.mul(2.0, 2.0) == 4.0
+    a = np.array([1.0, 3.0])
+    assert FORWARD.mul(a, a).tolist() == [1.0, 9.0]
+    d = Dual(np.array([1.0, 3.0]), np.array([[1.0, 0.5]]))
+    sq = FORWARD.mul(d, d)
+    assert sq.value.tolist() == [1.0, 9.0] and sq.tangent.tolist() == [[2.0, 3.0]]
